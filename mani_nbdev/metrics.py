@@ -4,9 +4,13 @@
 
 # %% auto #0
 __all__ = ['pixel_f1', 'pixel_dice', 'as_bhw', 'binarize', 'binary_counts', 'dice_per_image', 'iou_per_image', 'PerImageMetric',
-           'PerImageDice', 'PerImageIoU', 'binary_dice']
+           'PerImageDice', 'PerImageIoU', 'binary_dice', 'check_label_map', 'check_label_pair', 'Overlap',
+           'overlap_table', 'best_match_per_gt', 'max_weight_matching', 'aji_counts', 'aji_plus_counts', 'aji',
+           'aji_plus', 'pq_counts', 'pq_from_counts', 'pq', 'ensemble_dice', 'instance_centroids', 'match_centroids',
+           'centroid_counts', 'object_f1_centroid', 'object_f1_iou', 'object_f1', 'instance_counts',
+           'scores_from_counts', 'instance_metrics']
 
-# %% ../nbs/05_metrics.ipynb #bc2db263
+# %% ../nbs/05_metrics.ipynb #e63621d1
 from typing import NamedTuple, Sequence
 
 import numpy as np
@@ -17,7 +21,7 @@ from scipy.spatial import cKDTree
 from skimage.segmentation import relabel_sequential
 from fastai.metrics import Metric
 
-# %% ../nbs/05_metrics.ipynb #b4302d81
+# %% ../nbs/05_metrics.ipynb #b4a03948
 def as_bhw(x: Tensor, name: str = 'x') -> Tensor:
     "View a (B,1,H,W) or (B,H,W) tensor as (B,H,W); `ValueError` for other shapes."
     x = torch.as_tensor(x)
@@ -25,13 +29,13 @@ def as_bhw(x: Tensor, name: str = 'x') -> Tensor:
     if x.ndim != 3: raise ValueError(f"{name} must have shape (B,1,H,W) or (B,H,W), got {tuple(x.shape)}")
     return x
 
-# %% ../nbs/05_metrics.ipynb #f972bc33
+# %% ../nbs/05_metrics.ipynb #c5021357
 def binarize(pred: Tensor, thresh: float = 0.5, from_logits: bool = True) -> Tensor:
     "Boolean mask `sigmoid(pred) > thresh` (or `pred > thresh` for probabilities), computed in float32."
     p = pred.float()
     return (torch.sigmoid(p) if from_logits else p) > thresh
 
-# %% ../nbs/05_metrics.ipynb #b2f6b7d0
+# %% ../nbs/05_metrics.ipynb #db92cf8b
 def binary_counts(pred: Tensor, targ: Tensor, thresh: float = 0.5, from_logits: bool = True) -> tuple[Tensor, Tensor, Tensor]:
     "Per-image $|P\\cap G|$, $|P|$ and $|G|$ (float32, shape [B]) of the thresholded `pred` against the binary `targ`."
     p, g = as_bhw(pred, 'pred'), as_bhw(targ, 'targ')
@@ -41,7 +45,7 @@ def binary_counts(pred: Tensor, targ: Tensor, thresh: float = 0.5, from_logits: 
     g = (g.to(p.device).float() > 0.5).flatten(1).float()
     return (p * g).sum(1), p.sum(1), g.sum(1)
 
-# %% ../nbs/05_metrics.ipynb #a0047ce9
+# %% ../nbs/05_metrics.ipynb #37a71d62
 def _empty_is_one(num: Tensor, den: Tensor) -> Tensor:
     "`num/den` per image, 1.0 where `den == 0` (empty prediction and empty target)."
     return torch.where(den > 0, num / den.clamp_min(1), torch.ones_like(num))
@@ -56,7 +60,7 @@ def iou_per_image(pred: Tensor, targ: Tensor, thresh: float = 0.5, from_logits: 
     inter, p, g = binary_counts(pred, targ, thresh, from_logits)
     return _empty_is_one(inter, p + g - inter)
 
-# %% ../nbs/05_metrics.ipynb #bcc2d14d
+# %% ../nbs/05_metrics.ipynb #8c0cf212
 class PerImageMetric(Metric):
     "Mean over all validation images of a per-image score of `learn.pred` (logits) against `learn.y`."
     metric_name = 'per_image'
@@ -85,7 +89,7 @@ class PerImageIoU(PerImageMetric):
     metric_name = 'iou'
     def score(self, pred, targ): return iou_per_image(pred, targ, self.thresh, self.from_logits)
 
-# %% ../nbs/05_metrics.ipynb #9dbc0b7d
+# %% ../nbs/05_metrics.ipynb #a9e9ca13
 def binary_dice(gt: np.ndarray, pred: np.ndarray) -> float:
     "Dice of the foregrounds `gt > 0` and `pred > 0` pooled over all pixels; 1.0 if both are empty."
     gt, pred = np.asarray(gt), np.asarray(pred)
@@ -95,3 +99,217 @@ def binary_dice(gt: np.ndarray, pred: np.ndarray) -> float:
     return 2 * int((g & p).sum()) / den if den else 1.0
 
 pixel_f1 = pixel_dice = binary_dice
+
+# %% ../nbs/05_metrics.ipynb #7bd23e23
+def check_label_map(x: np.ndarray, name: str = 'labels') -> np.ndarray:
+    "`x` as a 2-D integer array of instance ids (0 = background); `ValueError` otherwise."
+    x = np.asarray(x)
+    if x.ndim != 2: raise ValueError(f"{name} must be a 2-D label map, got shape {x.shape}")
+    if not np.issubdtype(x.dtype, np.integer):
+        raise ValueError(f"{name} must have an integer dtype (instance ids), got {x.dtype}; "
+                         "label a binary mask first (skimage.measure.label)")
+    if x.size and x.min() < 0: raise ValueError(f"{name} has negative ids (min {x.min()}); ids must be >= 0")
+    return x
+
+def check_label_pair(gt: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    "Validated (`check_label_map`) ground-truth and predicted label maps of the same shape."
+    gt, pred = check_label_map(gt, 'gt'), check_label_map(pred, 'pred')
+    if gt.shape != pred.shape: raise ValueError(f"gt and pred shapes differ: {gt.shape} vs {pred.shape}")
+    return gt, pred
+
+# %% ../nbs/05_metrics.ipynb #21c464f1
+class Overlap(NamedTuple):
+    "Sparse contingency table of one image: instance areas and every overlapping (GT, prediction) pair."
+    gt_area: np.ndarray    # (n_gt,) pixels of GT instance i (0-based, in increasing id order)
+    pred_area: np.ndarray  # (n_pred,) pixels of predicted instance j
+    gt_idx: np.ndarray     # (K,) GT index of each overlapping pair, pairs sorted by (gt_idx, pred_idx)
+    pred_idx: np.ndarray   # (K,) prediction index of each pair
+    inter: np.ndarray      # (K,) intersection |G_i ∩ S_j| > 0
+    @property
+    def n_gt(self) -> int: return len(self.gt_area)
+    @property
+    def n_pred(self) -> int: return len(self.pred_area)
+    @property
+    def union(self) -> np.ndarray: return self.gt_area[self.gt_idx] + self.pred_area[self.pred_idx] - self.inter
+    @property
+    def iou(self) -> np.ndarray: return self.inter / self.union
+
+def _bincountable(labels: np.ndarray) -> np.ndarray:
+    "`labels` as `intp`, relabelled to 1..n (order kept) only if its largest id is too big for `np.bincount`."
+    if labels.size and int(labels.max()) > 4 * labels.size + 1024: labels = relabel_sequential(labels)[0]
+    return labels.astype(np.intp, copy=False)
+
+def _overlap_bincountable(g: np.ndarray, p: np.ndarray) -> Overlap:
+    "`Overlap` of two `_bincountable` label maps."
+    g, p = g.ravel(), p.ravel()
+    g_area, p_area = np.bincount(g, minlength=1), np.bincount(p, minlength=1)   # pixels per id, [0] = background
+    g_ids, p_ids = np.flatnonzero(g_area[1:]) + 1, np.flatnonzero(p_area[1:]) + 1  # ids present, increasing
+    both = (g > 0) & (p > 0)
+    key, inter = np.unique(g[both] * len(p_area) + p[both], return_counts=True)
+    return Overlap(g_area[g_ids], p_area[p_ids], np.searchsorted(g_ids, key // len(p_area)),
+                   np.searchsorted(p_ids, key % len(p_area)), inter)
+
+def overlap_table(gt: np.ndarray, pred: np.ndarray) -> Overlap:
+    "The `Overlap` table of two label maps (any ids, 0 = background)."
+    gt, pred = check_label_pair(gt, pred)
+    return _overlap_bincountable(_bincountable(gt), _bincountable(pred))
+
+# %% ../nbs/05_metrics.ipynb #64292a10
+def best_match_per_gt(ov: Overlap) -> np.ndarray:
+    "Index into `ov`'s pairs of each overlapping GT's max-IoU prediction (ties: lowest prediction id)."
+    order = np.lexsort((-ov.iou, ov.gt_idx))  # stable: equal IoUs keep the pairs' (gt, pred) order
+    gi = ov.gt_idx[order]
+    return order[np.r_[True, gi[1:] != gi[:-1]]] if len(order) else order
+
+def max_weight_matching(i: np.ndarray, j: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    "Indices of a one-to-one subset of the edges (`i[k]`, `j[k]`) maximising the summed positive `weight`."
+    k = np.flatnonzero(weight > 0)
+    ri, ci = np.unique(i[k], return_inverse=True)[1], np.unique(j[k], return_inverse=True)[1]
+    alone = (np.bincount(ri)[ri] == 1) & (np.bincount(ci)[ci] == 1)   # an edge that is a component by itself
+    rest, chosen = k[~alone], [k[alone]]
+    if len(rest):
+        rows, r = np.unique(i[rest], return_inverse=True)
+        cols, c = np.unique(j[rest], return_inverse=True)
+        w, edge = np.zeros((len(rows), len(cols))), np.full((len(rows), len(cols)), -1)
+        w[r, c], edge[r, c] = weight[rest], rest
+        a, b = linear_sum_assignment(w, maximize=True)
+        chosen.append(edge[a, b][w[a, b] > 0])
+    return np.sort(np.concatenate(chosen))
+
+# %% ../nbs/05_metrics.ipynb #2dc842ec
+def _ratio(num: float, den: float, both_empty: bool) -> float:
+    "`num/den`; for `den == 0`: 1.0 if there are no instances at all, else 0.0."
+    return float(num / den) if den > 0 else (1.0 if both_empty else 0.0)
+
+def aji_counts(ov: Overlap) -> tuple[int, int]:
+    "AJI numerator (summed intersections) and denominator (summed unions + unpicked predictions)."
+    best = best_match_per_gt(ov)
+    picked = np.zeros(ov.n_pred, bool)
+    picked[ov.pred_idx[best]] = True
+    unpaired_gt = ov.gt_area.sum() - ov.gt_area[ov.gt_idx[best]].sum()
+    return int(ov.inter[best].sum()), int(ov.union[best].sum() + unpaired_gt + ov.pred_area[~picked].sum())
+
+def aji_plus_counts(ov: Overlap) -> tuple[int, int]:
+    "AJI+ numerator and denominator: one-to-one max-IoU matching, unmatched instances add their areas."
+    m = max_weight_matching(ov.gt_idx, ov.pred_idx, ov.iou)
+    unmatched = ov.gt_area.sum() - ov.gt_area[ov.gt_idx[m]].sum() + ov.pred_area.sum() - ov.pred_area[ov.pred_idx[m]].sum()
+    return int(ov.inter[m].sum()), int(ov.union[m].sum() + unmatched)
+
+def aji(gt: np.ndarray, pred: np.ndarray) -> float:
+    "Aggregated Jaccard index (Kumar et al.; max-IoU prediction per GT, reuse allowed)."
+    ov = overlap_table(gt, pred)
+    return _ratio(*aji_counts(ov), ov.n_gt + ov.n_pred == 0)
+
+def aji_plus(gt: np.ndarray, pred: np.ndarray) -> float:
+    "AJI+ (HoVer-Net): AJI with a one-to-one Hungarian max-IoU matching, zero-IoU pairs dropped."
+    ov = overlap_table(gt, pred)
+    return _ratio(*aji_plus_counts(ov), ov.n_gt + ov.n_pred == 0)
+
+# %% ../nbs/05_metrics.ipynb #4e878316
+def pq_counts(ov: Overlap, match_iou: float = 0.5) -> dict:
+    "TP, FP, FN and summed matched IoU of PQ; matches have IoU strictly above `match_iou`."
+    if not 0 <= match_iou < 1: raise ValueError(f"match_iou must be in [0, 1), got {match_iou}")
+    iou = ov.iou
+    if match_iou >= 0.5: m = np.flatnonzero(iou > match_iou)
+    else: m = max_weight_matching(ov.gt_idx, ov.pred_idx, np.where(iou > match_iou, iou, 0.))
+    tp = len(m)
+    return dict(tp=tp, fp=ov.n_pred - tp, fn=ov.n_gt - tp, sum_iou=float(iou[m].sum()))
+
+def pq_from_counts(tp: int, fp: int, fn: int, sum_iou: float) -> dict:
+    "DQ, SQ and PQ from (possibly summed) counts; 1.0 if there are no instances at all."
+    empty = tp + fp + fn == 0
+    dq, sq = _ratio(tp, tp + (fp + fn) / 2, empty), _ratio(sum_iou, tp, empty)
+    return dict(dq=dq, sq=sq, pq=dq * sq)
+
+def pq(gt: np.ndarray, pred: np.ndarray, match_iou: float = 0.5) -> dict:
+    "Panoptic quality of one image: `dq`, `sq`, `pq` and the counts `tp`, `fp`, `fn`, `sum_iou`."
+    c = pq_counts(overlap_table(gt, pred), match_iou)
+    return {**pq_from_counts(**c), **c}
+
+# %% ../nbs/05_metrics.ipynb #f29bb0a0
+def ensemble_dice(gt: np.ndarray, pred: np.ndarray) -> float:
+    "HoVer-Net's ensemble Dice (\"Dice 2\") summed over all overlapping (GT, prediction) pairs."
+    ov = overlap_table(gt, pred)
+    den = ov.gt_area[ov.gt_idx].sum() + ov.pred_area[ov.pred_idx].sum()
+    return _ratio(2 * ov.inter.sum(), den, ov.n_gt + ov.n_pred == 0)
+
+# %% ../nbs/05_metrics.ipynb #ea80170e
+def instance_centroids(labels: np.ndarray) -> np.ndarray:
+    "(n, 2) array of (row, col) centroids of the instances of `labels`, in increasing id order."
+    lab = _bincountable(check_label_map(labels))
+    rr, cc = np.nonzero(lab)
+    ids = lab[rr, cc]
+    area = np.bincount(ids, minlength=1)
+    present = np.flatnonzero(area[1:]) + 1
+    return np.stack([np.bincount(ids, rr, len(area))[present], np.bincount(ids, cc, len(area))[present]], 1) / area[present, None]
+
+def match_centroids(c_gt: np.ndarray, c_pred: np.ndarray, radius: float = 12.) -> tuple[np.ndarray, np.ndarray]:
+    "Indices (gt, pred) of the most one-to-one pairs with centroid distance <= `radius`, then least total distance."
+    none = (np.zeros(0, np.intp), np.zeros(0, np.intp))
+    if not len(c_gt) or not len(c_pred): return none
+    d = cKDTree(c_gt).sparse_distance_matrix(cKDTree(c_pred), radius, output_type='ndarray')
+    d = d[d['v'] <= radius]
+    big = radius * (min(len(c_gt), len(c_pred)) + 1) + 1.  # one more pair outweighs any saving in total distance
+    m = max_weight_matching(d['i'], d['j'], big - d['v'])
+    m = m[np.argsort(d['i'][m], kind='stable')]
+    return d['i'][m].astype(np.intp), d['j'][m].astype(np.intp)
+
+def centroid_counts(gt: np.ndarray, pred: np.ndarray, radius: float = 12.) -> dict:
+    "TP, FP, FN of centroid-paired detection (`match_centroids`)."
+    c_gt, c_pred = instance_centroids(gt), instance_centroids(pred)
+    tp = len(match_centroids(c_gt, c_pred, radius)[0])
+    return dict(tp=tp, fp=len(c_pred) - tp, fn=len(c_gt) - tp)
+
+def _f1(tp: int, fp: int, fn: int) -> float: return _ratio(tp, tp + (fp + fn) / 2, tp + fp + fn == 0)
+
+def object_f1_centroid(gt: np.ndarray, pred: np.ndarray, radius: float = 12.) -> float:
+    "Detection F1 with one-to-one centroid pairing within `radius` pixels."
+    check_label_pair(gt, pred)
+    return _f1(**centroid_counts(gt, pred, radius))
+
+def object_f1_iou(gt: np.ndarray, pred: np.ndarray, match_iou: float = 0.5) -> float:
+    "Detection F1 with instances matched by IoU > `match_iou` (equals PQ's DQ)."
+    return pq(gt, pred, match_iou)['dq']
+
+def object_f1(gt: np.ndarray, pred: np.ndarray, by: str, match_iou: float = 0.5, radius: float = 12.) -> float:
+    "Object F1 with matching `by` 'iou' (= DQ) or 'centroid' (distance <= `radius`)."
+    if by == 'iou': return object_f1_iou(gt, pred, match_iou)
+    if by == 'centroid': return object_f1_centroid(gt, pred, radius)
+    raise ValueError(f"by must be 'iou' or 'centroid', got {by!r}")
+
+# %% ../nbs/05_metrics.ipynb #8b16bd6e
+def instance_counts(gt: np.ndarray, pred: np.ndarray, match_iou: float = 0.5, radius: float = 12.) -> dict:
+    "Every count the instance metrics of one image need (numerators, denominators, TP/FP/FN)."
+    g, p = (_bincountable(x) for x in check_label_pair(gt, pred))
+    ov = _overlap_bincountable(g, p)
+    c = dict(n_gt=ov.n_gt, n_pred=ov.n_pred, fg_inter=int(ov.inter.sum()),  # = |G ∩ S| of the foregrounds
+             fg_sum=int(ov.gt_area.sum() + ov.pred_area.sum()),
+             pair_sum=int(ov.gt_area[ov.gt_idx].sum() + ov.pred_area[ov.pred_idx].sum()))
+    c['aji_inter'], c['aji_union'] = aji_counts(ov)
+    c['ajip_inter'], c['ajip_union'] = aji_plus_counts(ov)
+    c.update(pq_counts(ov, match_iou))
+    det = centroid_counts(g, p, radius)
+    c.update(det_tp=det['tp'], det_fp=det['fp'], det_fn=det['fn'])
+    return c
+
+def scores_from_counts(c: dict) -> dict:
+    "Metric values from `instance_counts` (of one image, or summed); 1.0 where there are no instances at all."
+    e = c['n_gt'] + c['n_pred'] == 0
+    s = dict(dice=_ratio(2 * c['fg_inter'], c['fg_sum'], e), ensemble_dice=_ratio(2 * c['fg_inter'], c['pair_sum'], e),
+             aji=_ratio(c['aji_inter'], c['aji_union'], e), aji_plus=_ratio(c['ajip_inter'], c['ajip_union'], e))
+    s.update(pq_from_counts(c['tp'], c['fp'], c['fn'], c['sum_iou']))
+    s.update(f1_iou=s['dq'], f1_centroid=_f1(c['det_tp'], c['det_fp'], c['det_fn']))
+    return s
+
+# %% ../nbs/05_metrics.ipynb #0cb1ed98
+def instance_metrics(gts: Sequence[np.ndarray], preds: Sequence[np.ndarray], aggregate: str = 'image_mean',
+                     match_iou: float = 0.5, radius: float = 12.) -> dict:
+    "Pixel and ensemble Dice, AJI, AJI+, DQ, SQ, PQ and object F1 over label maps, per-image mean or dataset-level."
+    if aggregate not in ('image_mean', 'dataset'):
+        raise ValueError(f"aggregate must be 'image_mean' or 'dataset', got {aggregate!r}")
+    if len(gts) != len(preds): raise ValueError(f"{len(gts)} ground-truth maps but {len(preds)} predictions")
+    if not len(gts): raise ValueError("no images given")
+    counts = [instance_counts(g, p, match_iou, radius) for g, p in zip(gts, preds)]
+    if aggregate == 'dataset': return scores_from_counts({k: sum(c[k] for c in counts) for k in counts[0]})
+    scores = [scores_from_counts(c) for c in counts]
+    return {k: float(np.mean([s[k] for s in scores])) for k in scores[0]}

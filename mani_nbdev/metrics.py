@@ -10,7 +10,7 @@ __all__ = ['pixel_f1', 'pixel_dice', 'as_bhw', 'binarize', 'binary_counts', 'dic
            'centroid_counts', 'object_f1_centroid', 'object_f1_iou', 'object_f1', 'instance_counts',
            'scores_from_counts', 'instance_metrics']
 
-# %% ../nbs/05_metrics.ipynb #e63621d1
+# %% ../nbs/05_metrics.ipynb #7d1abea1
 from typing import NamedTuple, Sequence
 
 import numpy as np
@@ -21,7 +21,7 @@ from scipy.spatial import cKDTree
 from skimage.segmentation import relabel_sequential
 from fastai.metrics import Metric
 
-# %% ../nbs/05_metrics.ipynb #b4a03948
+# %% ../nbs/05_metrics.ipynb #9e444228
 def as_bhw(x: Tensor, name: str = 'x') -> Tensor:
     "View a (B,1,H,W) or (B,H,W) tensor as (B,H,W); `ValueError` for other shapes."
     x = torch.as_tensor(x)
@@ -29,13 +29,13 @@ def as_bhw(x: Tensor, name: str = 'x') -> Tensor:
     if x.ndim != 3: raise ValueError(f"{name} must have shape (B,1,H,W) or (B,H,W), got {tuple(x.shape)}")
     return x
 
-# %% ../nbs/05_metrics.ipynb #c5021357
+# %% ../nbs/05_metrics.ipynb #1457ecb2
 def binarize(pred: Tensor, thresh: float = 0.5, from_logits: bool = True) -> Tensor:
     "Boolean mask `sigmoid(pred) > thresh` (or `pred > thresh` for probabilities), computed in float32."
     p = pred.float()
     return (torch.sigmoid(p) if from_logits else p) > thresh
 
-# %% ../nbs/05_metrics.ipynb #db92cf8b
+# %% ../nbs/05_metrics.ipynb #a8b2909e
 def binary_counts(pred: Tensor, targ: Tensor, thresh: float = 0.5, from_logits: bool = True) -> tuple[Tensor, Tensor, Tensor]:
     "Per-image $|P\\cap G|$, $|P|$ and $|G|$ (float32, shape [B]) of the thresholded `pred` against the binary `targ`."
     p, g = as_bhw(pred, 'pred'), as_bhw(targ, 'targ')
@@ -45,7 +45,7 @@ def binary_counts(pred: Tensor, targ: Tensor, thresh: float = 0.5, from_logits: 
     g = (g.to(p.device).float() > 0.5).flatten(1).float()
     return (p * g).sum(1), p.sum(1), g.sum(1)
 
-# %% ../nbs/05_metrics.ipynb #37a71d62
+# %% ../nbs/05_metrics.ipynb #6b8961e2
 def _empty_is_one(num: Tensor, den: Tensor) -> Tensor:
     "`num/den` per image, 1.0 where `den == 0` (empty prediction and empty target)."
     return torch.where(den > 0, num / den.clamp_min(1), torch.ones_like(num))
@@ -60,7 +60,7 @@ def iou_per_image(pred: Tensor, targ: Tensor, thresh: float = 0.5, from_logits: 
     inter, p, g = binary_counts(pred, targ, thresh, from_logits)
     return _empty_is_one(inter, p + g - inter)
 
-# %% ../nbs/05_metrics.ipynb #8c0cf212
+# %% ../nbs/05_metrics.ipynb #bd5d1faa
 class PerImageMetric(Metric):
     "Mean over all validation images of a per-image score of `learn.pred` (logits) against `learn.y`."
     metric_name = 'per_image'
@@ -89,7 +89,7 @@ class PerImageIoU(PerImageMetric):
     metric_name = 'iou'
     def score(self, pred, targ): return iou_per_image(pred, targ, self.thresh, self.from_logits)
 
-# %% ../nbs/05_metrics.ipynb #a9e9ca13
+# %% ../nbs/05_metrics.ipynb #7624388c
 def binary_dice(gt: np.ndarray, pred: np.ndarray) -> float:
     "Dice of the foregrounds `gt > 0` and `pred > 0` pooled over all pixels; 1.0 if both are empty."
     gt, pred = np.asarray(gt), np.asarray(pred)
@@ -100,7 +100,7 @@ def binary_dice(gt: np.ndarray, pred: np.ndarray) -> float:
 
 pixel_f1 = pixel_dice = binary_dice
 
-# %% ../nbs/05_metrics.ipynb #7bd23e23
+# %% ../nbs/05_metrics.ipynb #a1cd3cd8
 def check_label_map(x: np.ndarray, name: str = 'labels') -> np.ndarray:
     "`x` as a 2-D integer array of instance ids (0 = background); `ValueError` otherwise."
     x = np.asarray(x)
@@ -117,7 +117,7 @@ def check_label_pair(gt: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, np.n
     if gt.shape != pred.shape: raise ValueError(f"gt and pred shapes differ: {gt.shape} vs {pred.shape}")
     return gt, pred
 
-# %% ../nbs/05_metrics.ipynb #21c464f1
+# %% ../nbs/05_metrics.ipynb #05374dfd
 class Overlap(NamedTuple):
     "Sparse contingency table of one image: instance areas and every overlapping (GT, prediction) pair."
     gt_area: np.ndarray    # (n_gt,) pixels of GT instance i (0-based, in increasing id order)
@@ -154,7 +154,7 @@ def overlap_table(gt: np.ndarray, pred: np.ndarray) -> Overlap:
     gt, pred = check_label_pair(gt, pred)
     return _overlap_bincountable(_bincountable(gt), _bincountable(pred))
 
-# %% ../nbs/05_metrics.ipynb #64292a10
+# %% ../nbs/05_metrics.ipynb #519f8c72
 def best_match_per_gt(ov: Overlap) -> np.ndarray:
     "Index into `ov`'s pairs of each overlapping GT's max-IoU prediction (ties: lowest prediction id)."
     order = np.lexsort((-ov.iou, ov.gt_idx))  # stable: equal IoUs keep the pairs' (gt, pred) order
@@ -176,7 +176,7 @@ def max_weight_matching(i: np.ndarray, j: np.ndarray, weight: np.ndarray) -> np.
         chosen.append(edge[a, b][w[a, b] > 0])
     return np.sort(np.concatenate(chosen))
 
-# %% ../nbs/05_metrics.ipynb #2dc842ec
+# %% ../nbs/05_metrics.ipynb #f67ffa20
 def _ratio(num: float, den: float, both_empty: bool) -> float:
     "`num/den`; for `den == 0`: 1.0 if there are no instances at all, else 0.0."
     return float(num / den) if den > 0 else (1.0 if both_empty else 0.0)
@@ -205,7 +205,7 @@ def aji_plus(gt: np.ndarray, pred: np.ndarray) -> float:
     ov = overlap_table(gt, pred)
     return _ratio(*aji_plus_counts(ov), ov.n_gt + ov.n_pred == 0)
 
-# %% ../nbs/05_metrics.ipynb #4e878316
+# %% ../nbs/05_metrics.ipynb #a732ebb6
 def pq_counts(ov: Overlap, match_iou: float = 0.5) -> dict:
     "TP, FP, FN and summed matched IoU of PQ; matches have IoU strictly above `match_iou`."
     if not 0 <= match_iou < 1: raise ValueError(f"match_iou must be in [0, 1), got {match_iou}")
@@ -226,14 +226,14 @@ def pq(gt: np.ndarray, pred: np.ndarray, match_iou: float = 0.5) -> dict:
     c = pq_counts(overlap_table(gt, pred), match_iou)
     return {**pq_from_counts(**c), **c}
 
-# %% ../nbs/05_metrics.ipynb #f29bb0a0
+# %% ../nbs/05_metrics.ipynb #c5d737d0
 def ensemble_dice(gt: np.ndarray, pred: np.ndarray) -> float:
     "HoVer-Net's ensemble Dice (\"Dice 2\") summed over all overlapping (GT, prediction) pairs."
     ov = overlap_table(gt, pred)
     den = ov.gt_area[ov.gt_idx].sum() + ov.pred_area[ov.pred_idx].sum()
     return _ratio(2 * ov.inter.sum(), den, ov.n_gt + ov.n_pred == 0)
 
-# %% ../nbs/05_metrics.ipynb #ea80170e
+# %% ../nbs/05_metrics.ipynb #78735190
 def instance_centroids(labels: np.ndarray) -> np.ndarray:
     "(n, 2) array of (row, col) centroids of the instances of `labels`, in increasing id order."
     lab = _bincountable(check_label_map(labels))
@@ -245,6 +245,7 @@ def instance_centroids(labels: np.ndarray) -> np.ndarray:
 
 def match_centroids(c_gt: np.ndarray, c_pred: np.ndarray, radius: float = 12.) -> tuple[np.ndarray, np.ndarray]:
     "Indices (gt, pred) of the most one-to-one pairs with centroid distance <= `radius`, then least total distance."
+    if radius < 0: raise ValueError(f"radius must be >= 0, got {radius}")
     none = (np.zeros(0, np.intp), np.zeros(0, np.intp))
     if not len(c_gt) or not len(c_pred): return none
     d = cKDTree(c_gt).sparse_distance_matrix(cKDTree(c_pred), radius, output_type='ndarray')
@@ -277,7 +278,7 @@ def object_f1(gt: np.ndarray, pred: np.ndarray, by: str, match_iou: float = 0.5,
     if by == 'centroid': return object_f1_centroid(gt, pred, radius)
     raise ValueError(f"by must be 'iou' or 'centroid', got {by!r}")
 
-# %% ../nbs/05_metrics.ipynb #8b16bd6e
+# %% ../nbs/05_metrics.ipynb #3c5282dc
 def instance_counts(gt: np.ndarray, pred: np.ndarray, match_iou: float = 0.5, radius: float = 12.) -> dict:
     "Every count the instance metrics of one image need (numerators, denominators, TP/FP/FN)."
     g, p = (_bincountable(x) for x in check_label_pair(gt, pred))
@@ -301,7 +302,7 @@ def scores_from_counts(c: dict) -> dict:
     s.update(f1_iou=s['dq'], f1_centroid=_f1(c['det_tp'], c['det_fp'], c['det_fn']))
     return s
 
-# %% ../nbs/05_metrics.ipynb #0cb1ed98
+# %% ../nbs/05_metrics.ipynb #a2038c95
 def instance_metrics(gts: Sequence[np.ndarray], preds: Sequence[np.ndarray], aggregate: str = 'image_mean',
                      match_iou: float = 0.5, radius: float = 12.) -> dict:
     "Pixel and ensemble Dice, AJI, AJI+, DQ, SQ, PQ and object F1 over label maps, per-image mean or dataset-level."

@@ -25,7 +25,7 @@ from .pairing import paired_dls, labelled_dl
 # %% auto #0
 __all__ = ['torch_adam', 'UDA_METHODS', 'soft_dice_loss', 'bce_dice_loss', 'UDABatchCallback', 'TargetForward',
            'TargetStatsCallback', 'MICallback', 'uda_learner', 'predict_logits', 'evaluate', 'StopAfter',
-           'method_callbacks', 'epoch_length', 'snapshot', 'restore', 'train_uda']
+           'method_callbacks', 'method_spec', 'BestOnTargetValid', 'epoch_length', 'snapshot', 'restore', 'train_uda']
 
 # %% ../nbs/06_train.ipynb #81eb296d
 def soft_dice_loss(logits: torch.Tensor, mask: torch.Tensor, smooth: float=1.) -> torch.Tensor:
@@ -57,7 +57,8 @@ class UDABatchCallback(Callback):
 class TargetForward(Callback):
     "Run the target batch through the model in a separate forward pass after `warmup` iterations (`learn.pred_t`, `learn.proj_t`)."
     order, run_valid = 0, False
-    def __init__(self, warmup: int=0, grad: bool=True): self.warmup, self.grad = warmup, grad
+    def __init__(self, warmup: int=0, grad: bool=True, diagnose: bool=False):
+        self.warmup, self.grad, self.diagnose, self.hist = warmup, grad, diagnose, []
     @property
     def active(self) -> bool: return self.training and self.learn.xt is not None and self.learn.train_iter >= self.warmup
     def after_pred(self):
@@ -67,9 +68,17 @@ class TargetForward(Callback):
             out = self.learn.model(self.learn.xt)
         self.learn.pred_t, self.learn.proj_t = out if isinstance(out, (tuple, list)) else (out, None)
 
+    def pseudo_label_dice(self) -> float|None:
+        "Dice of this step's pseudo-labels against the target labels, when the loader carries them for diagnosis."
+        yt = getattr(self.learn, 'yt', None)
+        return None if yt is None else dice_per_image(self.learn.pred_t.detach(), yt).mean().item()
+
 class TargetStatsCallback(TargetForward):
     "Target-statistics control: the target forward passes of a UDA method (BatchNorm sees target batches), no adaptation loss."
-    def __init__(self, warmup: int=0): super().__init__(warmup, grad=False)
+    def __init__(self, warmup: int=0, diagnose: bool=False): super().__init__(warmup, grad=False, diagnose=diagnose)
+    def after_loss(self):
+        if self.active and self.diagnose and getattr(self.learn, 'yt', None) is not None:
+            self.hist.append(dict(iter=self.learn.train_iter, pl_dice=self.pseudo_label_dice()))
 
 # %% ../nbs/06_train.ipynb #7e890311
 class MICallback(TargetForward):
@@ -77,10 +86,10 @@ class MICallback(TargetForward):
     order = 1
     def __init__(self, weight: float=1., warmup: int=0, pool: str='mean', negatives: str='source_bg', n_pixels: int=4,
                  critic_lr: float|None=None, hidden: int=512, diagnose: bool=False):
-        super().__init__(warmup, grad=True)
+        super().__init__(warmup, grad=True, diagnose=diagnose)
         self.weight, self.pool, self.negatives, self.n_pixels = weight, pool, negatives, n_pixels
-        self.critic_lr, self.hidden, self.diagnose = critic_lr, hidden, diagnose
-        self.critic, self.critic_opt, self.hist = None, None, []
+        self.critic_lr, self.hidden = critic_lr, hidden
+        self.critic, self.critic_opt = None, None
 
     def _make_critic(self, dim: int, device):
         self.critic = ConcatCritic(dim, self.hidden).to(device)
@@ -98,7 +107,7 @@ class MICallback(TargetForward):
         if self.diagnose:
             g = torch.autograd.grad(mi, proj_t, retain_graph=True, allow_unused=True)[0] if mi.requires_grad else None
             rec['grad_t'] = 0. if g is None else g.norm().item()
-            if self.learn.yt is not None: rec['pl_dice'] = dice_per_image(self.learn.pred_t.detach(), self.learn.yt).mean().item()
+            if self.learn.yt is not None: rec['pl_dice'] = self.pseudo_label_dice()
         self.hist.append(rec)
         self.learn.loss_grad = self.learn.loss_grad + self.weight * mi
         self.learn.loss = self.learn.loss_grad.detach().clone()
@@ -158,7 +167,7 @@ class StopAfter(Callback):
 
 UDA_METHODS = {
     'source-only': lambda **kw: [],
-    'target-stats': lambda warmup=0, **kw: [TargetStatsCallback(warmup)],
+    'target-stats': lambda warmup=0, diagnose=False, **kw: [TargetStatsCallback(warmup, diagnose)],
     'mani': lambda warmup=0, mi_weight=1., pool='mean', negatives='source_bg', diagnose=False, **kw:
         [MICallback(mi_weight, warmup, pool, negatives, diagnose=diagnose)],
 }
@@ -168,11 +177,27 @@ def method_callbacks(method: str, **kwargs) -> list:
     if method not in UDA_METHODS: raise ValueError(f"unknown method {method!r}; choose from {sorted(UDA_METHODS)}")
     return UDA_METHODS[method](**kwargs)
 
+def method_spec(m) -> tuple:
+    "Normalise a method given as a name or as `(label, name, kwargs)` to `(label, name, kwargs)`."
+    if isinstance(m, str): return m, m, {}
+    if isinstance(m, (tuple, list)) and len(m) == 3 and isinstance(m[2], dict): return tuple(m)
+    raise ValueError(f"a method is a name or a (label, name, kwargs) triple, got {m!r}")
+
 # %% ../nbs/06_train.ipynb #932b9a34
 def _fit(learn: Learner, n_iter: int, ipe: int, lr: float, progress: bool):
     with ExitStack() as quiet:
         if not progress: quiet.enter_context(learn.no_bar()); quiet.enter_context(learn.no_logging())
         learn.fit(math.ceil(n_iter / ipe), lr)
+
+class BestOnTargetValid(Callback):
+    "Keep the weights with the best Dice on the *labelled target* validation set and restore them at the end (the paper's selection; it uses target labels)."
+    order = 98
+    def before_fit(self): self.best, self.state = -1., None
+    def after_epoch(self):
+        d = self.learn.recorder.values[-1][self.learn.recorder.metric_names.index('dice') - 1]
+        if d > self.best: self.best, self.state = d, {k: v.detach().clone() for k, v in self.learn.model.state_dict().items()}
+    def after_fit(self):
+        if self.state is not None: self.learn.model.load_state_dict(self.state)
 
 def epoch_length(warmup: int, iters: int, cap: int=50) -> int:
     "Largest epoch length ≤ `cap` that divides both `warmup` and `iters`, so the warm-up ends on an epoch boundary."
@@ -197,29 +222,33 @@ def restore(learn: Learner, snap: dict):
 # %% ../nbs/06_train.ipynb #78c3e31b
 def train_uda(source: NucleiSet, target: NucleiSet, methods='mani', iters: int=300, warmup: int=150, bs: int=4,
               lr: float=1e-3, width: int=16, depth: int=3, seed: int=0, split_seed: int|None=None,
-              iters_per_epoch: int=50, progress: bool=True, **method_kw) -> tuple:
-    "Train UDA `methods` (a name or a list sharing one warm-up) from labelled `source` to unlabelled `target`; returns `(learners, results)`."
-    methods = [methods] if isinstance(methods, str) else list(methods)
-    for m in methods: method_callbacks(m)                                  # fail early on unknown names
+              iters_per_epoch: int=50, progress: bool=True, select: str='last', diagnose: bool=False, **method_kw) -> tuple:
+    "Train UDA `methods` (a name, or a list of names / `(label, name, kwargs)` sharing one warm-up) from labelled `source` to unlabelled `target`; returns `(learners, results)`."
+    methods = [method_spec(m) for m in ([methods] if isinstance(methods, str) else methods)]
+    for _, m, kw in methods: method_callbacks(m, **{**method_kw, **kw})   # fail early on unknown names
+    if select not in ('last', 'target_valid'): raise ValueError(f"select must be 'last' or 'target_valid', got {select!r}")
     if not 0 <= warmup < iters: raise ValueError(f"need 0 <= warmup < iters, got warmup={warmup}, iters={iters}")
     set_seed(seed)
     ss = seed if split_seed is None else split_seed
     (s_tr, _, s_te), (t_tr, t_va, t_te) = split_set(source, ss), split_set(target, ss)
     ipe = epoch_length(warmup, iters, iters_per_epoch)
-    dls = paired_dls(s_tr, t_tr, t_va, t_te, bs=bs, iters_per_epoch=ipe, seed=seed)
+    dls = paired_dls(s_tr, t_tr, t_va, t_te, bs=bs, iters_per_epoch=ipe, seed=seed, target_labels=diagnose)
+    method_kw['diagnose'] = diagnose
     warm = None
     if warmup and len(methods) > 1:                                        # step 1 once, shared by every method
         wl = uda_learner(dls, cbs=[StopAfter(warmup)], lr=lr, width=width, depth=depth)
         _fit(wl, warmup, ipe, lr, progress)
         warm = snapshot(wl)
     learners, rows = {}, []
-    for m in methods:
+    for label, m, kw in methods:
         todo, w = (iters - warmup, 0) if warm else (iters, warmup)
-        learn = uda_learner(dls, cbs=method_callbacks(m, warmup=w, **method_kw) + [StopAfter(todo)], lr=lr, width=width, depth=depth)
+        cbs = method_callbacks(m, **{**method_kw, **kw, 'warmup': w}) + [StopAfter(todo)]
+        if select == 'target_valid': cbs.append(BestOnTargetValid())
+        learn = uda_learner(dls, cbs=cbs, lr=lr, width=width, depth=depth)
         if warm: restore(learn, warm)
         _fit(learn, todo, ipe, lr, progress)
         t, s = evaluate(learn.model, t_te), evaluate(learn.model, s_te)
-        learners[m] = learn
-        rows.append(dict(method=m, source=source.name, target=target.name, seed=seed, iters=iters, warmup=warmup,
+        learners[label] = learn
+        rows.append(dict(method=label, source=source.name, target=target.name, seed=seed, iters=iters, warmup=warmup, selection=select,
                          target_dice=t['dice'], target_iou=t['iou'], source_dice=s['dice'], source_iou=s['iou']))
     return learners, pd.DataFrame(rows)

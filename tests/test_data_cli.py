@@ -1,0 +1,159 @@
+"""The `mani-nbdev data` commands (`mani_nbdev.datasets.add_data_commands`), offline.
+
+Every dataset is written as a tiny fixture in its own on-disk format (`write_fixture`); downloads go to a
+local HTTP server on 127.0.0.1 that honours `Range`, never to the network.
+"""
+import argparse, hashlib, http.server, io, re, subprocess, sys, threading, zipfile
+from pathlib import Path
+import pytest
+from mani_nbdev.datasets import DATASETS, add_data_commands, data_main, write_fixture
+
+REPO = Path(__file__).resolve().parent.parent
+NUCLEI = ['tnbc', 'kirc', 'tcia', 'consep', 'pannuke', 'bbbc039', 'monuseg']
+
+
+def run(argv, capsys):
+    rc = data_main(argv)
+    cap = capsys.readouterr()
+    return rc, cap.out + cap.err
+
+
+@pytest.fixture(scope='module')
+def fixtures(tmp_path_factory):
+    root = tmp_path_factory.mktemp('datasets')
+    for n in NUCLEI: write_fixture(n, root)
+    return root
+
+
+class Server:
+    "Serve `files` (name -> bytes) on 127.0.0.1 with HTTP Range support; the first response of each name in `cut` stops half-way."
+    def __init__(self, files, cut=()):
+        self.files, self.cut, self.log = dict(files), set(cut), []
+        srv = self
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                name, rng = self.path.lstrip('/'), self.headers.get('Range')
+                srv.log.append((name, rng))
+                if name not in srv.files: return self.send_error(404)
+                data = srv.files[name]
+                start = int(re.match(r'bytes=(\d+)-', rng).group(1)) if rng else 0
+                self.send_response(206 if rng else 200)
+                if rng: self.send_header('Content-Range', f'bytes {start}-{len(data) - 1}/{len(data)}')
+                self.send_header('Content-Length', str(len(data) - start)); self.end_headers()
+                body = data[start:]
+                if name in srv.cut: srv.cut.discard(name); body = body[:len(body) // 2]
+                self.wfile.write(body)
+            def log_message(self, *a): pass
+        self.httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)
+        self.url = f'http://127.0.0.1:{self.httpd.server_address[1]}'
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+    def __enter__(self): return self
+    def __exit__(self, *a): self.httpd.shutdown(); self.httpd.server_close()
+
+
+def zip_of(folder: Path, prefix: str) -> bytes:
+    "A zip of `folder` with members under `prefix/`, plus a macOS junk member as in the real archives."
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, 'w') as z:
+        for f in sorted(folder.rglob('*')):
+            if f.is_file(): z.write(f, f'{prefix}/{f.relative_to(folder).as_posix()}')
+        z.writestr(f'__MACOSX/{prefix}/._junk', b'junk')
+    return b.getvalue()
+
+
+def test_registry_has_the_seven_nuclei_datasets():
+    assert list(DATASETS) == NUCLEI
+
+
+def test_add_data_commands_sets_handlers():
+    p = argparse.ArgumentParser()
+    add_data_commands(p.add_subparsers(dest='command'))
+    for argv in (['data', 'list'], ['data', 'check', 'tnbc', '--root', 'x'], ['data', 'download', 'pannuke', '--root', 'x', '--mirror', 'file:///m']):
+        assert callable(p.parse_args(argv).func)
+    with pytest.raises(SystemExit): p.parse_args(['data', 'check', 'lizard'])
+
+
+def test_list_prints_every_dataset_and_status(fixtures, tmp_path, capsys):
+    rc, out = run(['data', 'list', '--root', str(fixtures)], capsys)
+    assert rc == 0
+    for n in NUCLEI:
+        line = next(l for l in out.splitlines() if l.split() and l.split()[0] == n)
+        assert 'ready' in line, line
+    rc, out = run(['data', 'list', '--root', str(tmp_path / 'empty')], capsys)
+    assert rc == 0 and out.count('not downloaded') == len(NUCLEI)
+    assert 'CC BY-NC-SA 4.0' in out and 'CC0' in out          # licences shown
+
+
+def test_list_default_root_from_environment(fixtures, monkeypatch, capsys):
+    monkeypatch.setenv('MANI_NBDEV_DATA_ROOT', str(fixtures))
+    rc, out = run(['data', 'list'], capsys)
+    assert rc == 0 and str(fixtures) in out and out.count('ready') == len(NUCLEI)
+
+
+@pytest.mark.parametrize('name', NUCLEI)
+def test_check_passes_on_fixture(fixtures, name, capsys):
+    rc, out = run(['data', 'check', name, '--root', str(fixtures)], capsys)
+    assert rc == 0, out
+    assert f'{name}: OK' in out
+
+
+def test_check_fails_naming_the_file(tmp_path, capsys):
+    write_fixture('tnbc', tmp_path)
+    bad = tmp_path / 'tnbc/TNBC_NucleiSegmentation/GT_02/02_1.png'
+    bad.write_bytes(b'\x89PNG\r\n\x1a\n truncated')
+    (tmp_path / 'tnbc/TNBC_NucleiSegmentation/GT_03/03_2.png').unlink()
+    rc, out = run(['data', 'check', 'tnbc', '--root', str(tmp_path)], capsys)
+    assert rc == 1
+    assert 'Slide_03/03_2.png (expected' in out                   # image without its mask
+    assert 'GT_02/02_1.png: cannot read image' in out             # ... and the corrupt one is still found
+    rc, out = run(['data', 'check', 'consep', '--root', str(tmp_path)], capsys)
+    assert rc == 1 and 'consep: folder not found' in out
+
+
+def test_check_reports_every_broken_file(tmp_path, capsys):
+    write_fixture('bbbc039', tmp_path)
+    masks = sorted((tmp_path / 'bbbc039/masks').glob('*.png'))
+    for m in masks[:2]: m.write_bytes(b'not a png')
+    rc, out = run(['data', 'check', 'bbbc039', '--root', str(tmp_path)], capsys)
+    assert rc == 1 and '2 problem(s)' in out
+    for m in masks[:2]: assert f'{m}: cannot read image' in out
+
+
+def test_download_from_local_server_resumes_and_unpacks(tmp_path, capsys):
+    src = write_fixture('bbbc039', tmp_path / 'src')
+    files = {f'{d}.zip': zip_of(src / d, d) for d in ('images', 'masks', 'metadata')}
+    with Server(files, cut={'images.zip'}) as srv:
+        rc, out = run(['data', 'download', 'bbbc039', '--root', str(tmp_path / 'dl'), '--mirror', srv.url, '--quiet'], capsys)
+        assert rc == 0, out
+        assert ('images.zip', f'bytes={len(files["images.zip"]) // 2}-') in srv.log     # the broken transfer resumed
+    dest = tmp_path / 'dl/bbbc039'
+    assert sorted(p.name for p in dest.iterdir()) == ['images', 'masks', 'metadata']    # archives removed, no __MACOSX
+    rc, out = run(['data', 'check', 'bbbc039', '--root', str(tmp_path / 'dl')], capsys)
+    assert rc == 0 and 'OK, 4 images' in out
+
+
+def test_download_rejects_wrong_checksum(tmp_path, capsys):
+    src = write_fixture('tnbc', tmp_path / 'src')
+    blob = zip_of(src / 'TNBC_NucleiSegmentation', 'TNBC_NucleiSegmentation')
+    assert hashlib.sha256(blob).hexdigest() != DATASETS['tnbc'].sources[0].sha256
+    with Server({'TNBC_NucleiSegmentation.zip': blob}) as srv:
+        rc, out = run(['data', 'download', 'tnbc', '--root', str(tmp_path / 'dl'), '--mirror', srv.url, '--quiet'], capsys)
+    assert rc == 1 and 'TNBC_NucleiSegmentation.zip' in out and 'sha256 mismatch' in out
+    assert not list((tmp_path / 'dl/tnbc').glob('*.part'))
+
+
+def test_download_explains_manual_datasets(tmp_path, capsys):
+    rc, out = run(['data', 'download', 'kirc', '--root', str(tmp_path)], capsys)
+    assert rc == 3 and 'no stable public download' in out
+    rc, out = run(['data', 'download', 'monuseg', '--root', str(tmp_path), '--quiet'], capsys)
+    assert rc == 3 and 'monuseg.grand-challenge.org' in out and str(tmp_path / 'monuseg') in out
+
+
+def test_package_cli_runs_data_commands(fixtures, tmp_path):
+    "One subprocess only: `mani_nbdev.cli` imports the training stack (several seconds)."
+    if not (REPO / 'mani_nbdev' / 'cli.py').exists():
+        pytest.skip('mani_nbdev/cli.py does not exist yet: the lead wires `add_data_commands` into it')
+    cmd = [sys.executable, '-m', 'mani_nbdev.cli', 'data']
+    r = subprocess.run(cmd + ['list', '--root', str(fixtures)], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert all(n in r.stdout for n in NUCLEI) and r.stdout.count('ready') == len(NUCLEI)

@@ -4,10 +4,10 @@
 
 # %% ../nbs/10_datasets.ipynb #afc6621a
 from __future__ import annotations
-import argparse, hashlib, io, os, re, shutil, sys, tarfile, time, warnings, zipfile, zlib
+import argparse, hashlib, io, os, re, sys, tarfile, time, warnings, zipfile, zlib
 import urllib.error, urllib.request
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from skimage.draw import polygon as draw_polygon
 from skimage.measure import label as connected_components
-from .data import NucleiSet, relabel, to_uint8_rgb, split_set, tile_set, read_real, real_data_root, show_nuclei
+from .data import NucleiSet, relabel, to_uint8_rgb, split_set
 
 # %% auto #0
 __all__ = ['FIXTURE_IDS', 'PAIR_KEY', 'TCIA_CROSSWALK', 'PANNUKE_CLASSES', 'BBBC039_SPLITS', 'MONUSEG_ORGANS', 'DATASETS',
@@ -116,15 +116,17 @@ def _centre_crop(a: np.ndarray, size: int, item: Item) -> np.ndarray:
 def stack_items(items: list, load: Callable, name: str, crop: int|None=None) -> NucleiSet:
     "Load every `Item` with `load` (→ image, labels) and stack them into a `NucleiSet`; sizes must agree unless `crop` centre-crops them."
     if not items: raise FileNotFoundError(f"{name}: no images found")
-    ims, lbs = [], []
-    for it in items:
+    ims = lbs = None
+    for i, it in enumerate(items):
         im, lb = load(it)
         if crop: im, lb = _centre_crop(im, crop, it), relabel(_centre_crop(lb, crop, it))
-        if ims and im.shape != ims[0].shape:
+        if ims is None:   # allocate once: a PanNuke fold is GBs, so no list-then-stack copy
+            ims, lbs = np.empty((len(items),) + im.shape, np.uint8), np.empty((len(items),) + lb.shape, np.int32)
+        elif im.shape != ims.shape[1:]:
             raise ValueError(f"{name}: {it.image} is {im.shape[0]}×{im.shape[1]} but {items[0].image} is "
-                             f"{ims[0].shape[0]}×{ims[0].shape[1]}; pass crop=SIZE to centre-crop all images")
-        ims.append(im); lbs.append(lb)
-    return NucleiSet(np.stack(ims), np.stack(lbs), name, pd.DataFrame([it.meta for it in items]))
+                             f"{ims.shape[1]}×{ims.shape[2]}; pass crop=SIZE to centre-crop all images")
+        ims[i], lbs[i] = im, lb
+    return NucleiSet(ims, lbs, name, pd.DataFrame([it.meta for it in items]))
 
 def _load_png_pair(it: Item, encoding: str='auto') -> tuple:
     img = to_uint8_rgb(read_image_file(it.image, rgb=True))
@@ -769,9 +771,10 @@ def fetch(url: str, dest: str|Path, sha256: str|None=None, progress: bool=True, 
             if expected is not None and got < expected: raise ConnectionError(f"connection closed after {got} of {expected} bytes")
             break
         except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as e:
-            if isinstance(e, urllib.error.HTTPError) or attempt == retries:
+            if (isinstance(e, urllib.error.HTTPError) and e.code < 500) or attempt == retries:   # 5xx and broken transfers are retried
                 have = part.stat().st_size if part.is_file() else 0
-                raise ConnectionError(f"{url}: download failed ({e}); {have} bytes kept in {part}, run again to resume") from None
+                kept = f"{have} bytes kept in {part}, run again to resume" if have else "nothing was downloaded"
+                raise ConnectionError(f"{url}: download failed ({e}); {kept}") from None
             time.sleep(min(2 ** attempt, 10) * 0.1)
     try: _verify(part, sha256, f"{dest.name} from {url}")
     except ValueError as e:

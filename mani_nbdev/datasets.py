@@ -871,11 +871,11 @@ def add_data_commands(subparsers) -> argparse.ArgumentParser:
     sub.required = True
     root_help = 'datasets folder (default $MANI_NBDEV_DATA_ROOT or ~/.cache/mani_nbdev/datasets)'
     ls = sub.add_parser('list', help='every dataset with its size, licence and status on disk')
-    ls.add_argument('--root', default=None, help=root_help); ls.set_defaults(func=_cmd_list)
+    ls.add_argument('--root', '--data-root', dest='root', default=None, help=root_help); ls.set_defaults(func=_cmd_list)
     ck = sub.add_parser('check', help='validate a dataset folder, naming any missing or broken file')
-    ck.add_argument('name', choices=list(DATASETS)); ck.add_argument('--root', default=None, help=root_help); ck.set_defaults(func=_cmd_check)
+    ck.add_argument('name', choices=list(DATASETS)); ck.add_argument('--root', '--data-root', dest='root', default=None, help=root_help); ck.set_defaults(func=_cmd_check)
     dl = sub.add_parser('download', help='download, verify, unpack and check a dataset (resumable)')
-    dl.add_argument('name', choices=list(DATASETS)); dl.add_argument('--root', default=None, help=root_help)
+    dl.add_argument('name', choices=list(DATASETS)); dl.add_argument('--root', '--data-root', dest='root', default=None, help=root_help)
     dl.add_argument('--mirror', default=None, help='base URL replacing the official ones (files are fetched as MIRROR/FILENAME)')
     dl.add_argument('--force', action='store_true', help='download even if the dataset looks ready')
     dl.add_argument('--keep-archives', action='store_true', help='keep the downloaded archives after unpacking')

@@ -56,11 +56,10 @@ def _reproduce(args) -> int:
 # %% ../nbs/12_cli.ipynb #a52f9197
 def parser() -> argparse.ArgumentParser:
     "The `mani-nbdev` argument parser."
-    from mani_nbdev.train import UDA_METHODS
     p = argparse.ArgumentParser(prog='mani-nbdev', description='Unsupervised domain adaptation for nuclei segmentation (MaNi and the methods it is compared with).')
     sub = p.add_subparsers(dest='command', required=True)
     t = sub.add_parser('train', help='train one method on one shift and report target Dice/IoU')
-    t.add_argument('--method', default='mani', choices=sorted(UDA_METHODS))
+    t.add_argument('--method', default='mani', help="a UDA method: source-only, target-stats, mani, and the baselines' names")
     t.add_argument('--source', default='tnbc'); t.add_argument('--target', default='kirc')
     t.add_argument('--scale', default='tiny', choices=['tiny', 'small', 'paper'])
     t.add_argument('--seed', type=int, default=0); t.add_argument('--iters', type=int); t.add_argument('--warmup', type=int)

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+import matplotlib.pyplot as plt
 from scipy import stats
 from .data import NucleiSet, read_real, tile_set
 from .synth import synth_domain, PRESETS

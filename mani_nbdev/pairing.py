@@ -10,6 +10,7 @@ import torch, torch.nn.functional as F
 from fastai.data.load import DataLoader
 from fastai.data.core import DataLoaders
 from .data import NucleiSet, outline
+import matplotlib.pyplot as plt
 
 # %% auto #0
 __all__ = ['image_tensor', 'mask_tensor', 'to_float', 'balanced_draw', 'PairedTiles', 'random_affine', 'flip_rotate',

@@ -21,6 +21,7 @@ from .models import SegProjNet
 from .mi import ConcatCritic, mani_mi_loss
 from .metrics import PerImageDice, PerImageIoU, dice_per_image, iou_per_image
 from .pairing import paired_dls, labelled_dl
+import matplotlib.pyplot as plt
 
 # %% auto #0
 __all__ = ['torch_adam', 'UDA_METHODS', 'soft_dice_loss', 'bce_dice_loss', 'UDABatchCallback', 'TargetForward',

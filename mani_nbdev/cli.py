@@ -14,8 +14,9 @@ __all__ = ['parser', 'main']
 def _train(args) -> int:
     import torch, numpy as np
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
-    from mani_nbdev.experiments import load_domain, get_scale
+    from mani_nbdev.experiments import load_domain, get_scale, load_methods
     from mani_nbdev.train import train_uda, predict_logits
+    load_methods()
     from mani_nbdev.data import split_set, outline
     torch.set_num_threads(args.threads)
     sc = get_scale(args.scale)

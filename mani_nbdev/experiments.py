@@ -14,14 +14,15 @@ import matplotlib.pyplot as plt
 from scipy import stats
 from .data import NucleiSet, read_real, tile_set
 from .synth import synth_domain, PRESETS
-from .train import train_uda, predict_logits
+from .train import train_uda, predict_logits, UDA_METHODS
 from .data import split_set
 
 # %% auto #0
-__all__ = ['SCALES', 'PAPER_LR', 'CODE_LR', 'REAL_SHIFT', 'DOMAIN_NAMES', 'RESULT_COLS', 'PAPER_RESULTS', 'MANI_VARIANTS',
-           'TABLE1_METHODS', 'EXTRA_TABLE1_METHODS', 'REPRODUCTIONS', 'Scale', 'get_scale', 'load_domain', 'tidy',
-           'code_version', 'cached', 'Job', 'run_jobs', 'uda_job', 'ExpConfig', 'run', 'plan_mani', 'summarise',
-           'paired_effect', 'Reproduction', 'markdown_table', 'markdown_report', 'reproduce']
+__all__ = ['SCALES', 'PAPER_LR', 'CODE_LR', 'METHOD_MODULES', 'REAL_SHIFT', 'DOMAIN_NAMES', 'RESULT_COLS', 'PAPER_RESULTS',
+           'MANI_VARIANTS', 'TABLE1_METHODS', 'EXTRA_TABLE1_METHODS', 'REPRODUCTIONS', 'Scale', 'get_scale',
+           'load_methods', 'load_domain', 'tidy', 'code_version', 'cached', 'Job', 'run_jobs', 'uda_job', 'ExpConfig',
+           'run', 'table1_methods', 'plan_mani', 'summarise', 'paired_effect', 'Reproduction', 'markdown_table',
+           'markdown_report', 'reproduce']
 
 # %% ../nbs/11_experiments.ipynb #845a0a32
 @dataclass(frozen=True)
@@ -41,8 +42,8 @@ class Scale:
     data: str = 'synthetic'           # 'synthetic' or 'real' (paper scale: the real datasets)
 
 SCALES = {s.name: s for s in [
-    Scale('tiny', iters=300, warmup=150, width=8, depth=3, seeds=(0, 1, 2)),
-    Scale('small', iters=2000, warmup=500, width=16, depth=3, n_tiles=400, seeds=(0, 1, 2, 3, 4)),
+    Scale('tiny', iters=200, warmup=100, width=8, depth=3, lr=3e-3, seeds=(0, 1, 2)),
+    Scale('small', iters=600, warmup=200, width=16, depth=3, n_tiles=300, seeds=(0, 1, 2, 3, 4)),
     Scale('paper', iters=10000, warmup=1000, width=64, depth=5, size=256, seeds=(0, 1, 2, 3, 4), real_scale=1., data='real'),
 ]}
 PAPER_LR, CODE_LR = 1e-3, 1e-4
@@ -54,6 +55,16 @@ def get_scale(scale: str|Scale) -> Scale:
     return SCALES[scale]
 
 # %% ../nbs/11_experiments.ipynb #6658504f
+METHOD_MODULES = ('mani_nbdev.baselines', 'mani_nbdev.selfens')
+
+def load_methods() -> list:
+    "Import the chapters that register UDA methods (baselines, self-ensembling); returns the names of those that loaded."
+    ok = []
+    for m in METHOD_MODULES:
+        try: importlib.import_module(m); ok.append(m)
+        except ImportError: pass
+    return ok
+
 REAL_SHIFT = ('dsb2018_fluo', 'hgsc_he')
 DOMAIN_NAMES = {'tnbc': 'TNBC', 'kirc': 'KIRC', 'tcia': 'TCIA', 'bbbc039': 'BBBC039',
                 'dsb2018_fluo': 'DSB2018 fluo', 'hgsc_he': 'HGSC H&E', 'consep': 'CoNSeP', 'pannuke': 'PanNuke'}
@@ -136,6 +147,7 @@ def run_jobs(jobs: list, workers: int=1, progress: bool=True) -> list:
 def uda_job(source: str, target: str, seed: int, scale: str='tiny', methods: tuple=('source-only', 'target-stats', 'mani'),
             data_root: str|None=None, n_preds: int=4, diagnose: bool=True, **kw) -> dict:
     "Train `methods` for one (source, target, seed) at `scale`; returns dict(results, history, preds)."
+    load_methods()
     sc = get_scale(scale)
     src, tgt = load_domain(source, sc, data_root), load_domain(target, sc, data_root)
     cfg = dict(iters=sc.iters, warmup=sc.warmup, bs=sc.bs, lr=sc.lr, width=sc.width, depth=sc.depth)
@@ -204,20 +216,27 @@ MANI_VARIANTS = [('mani w=0.1', 'mani', dict(mi_weight=0.1)), ('mani w=0.01', 'm
                  ('mani max-pool', 'mani', dict(pool='max')), ('mani random N=4', 'mani', dict(pool='random')),
                  ('mani target-bg negatives', 'mani', dict(negatives='target_bg'))]
 TABLE1_METHODS = ['source-only', 'target-stats', 'mani']
-EXTRA_TABLE1_METHODS = []          # filled by the baselines chapters: DA_ADV, CellSegUDA, SelfEnsemblingUDA
+EXTRA_TABLE1_METHODS = ['DA_ADV', 'CellSegUDA', 'SelfEnsemblingUDA']   # registered by the baselines chapters
 
-def plan_mani(scale: str='tiny', seeds=None, data_root: str|None=None, shifts=None, variants: bool=True, real: bool=True) -> list:
+def table1_methods() -> list:
+    "Table 1's methods: the controls, MaNi, and every compared method whose chapter is installed."
+    load_methods()
+    return TABLE1_METHODS + [m for m in EXTRA_TABLE1_METHODS if m in UDA_METHODS]
+
+def plan_mani(scale: str='tiny', seeds=None, data_root: str|None=None, shifts=None, variants: bool=True, real: bool=True,
+              methods=None, **job_kw) -> list:
     "Jobs reproducing MaNi's Tables 1, 3 and 4 (plus the real shift and the target-aware negatives variant)."
+    load_methods()
     sc = get_scale(scale)
     jobs = []
     for seed in (sc.seeds if seeds is None else seeds):
         for src, tgt in (shifts or _T1):
-            ms = TABLE1_METHODS + EXTRA_TABLE1_METHODS + (MANI_VARIANTS if variants and (src, tgt) in (_T1[1], _T1[3]) else [])
+            ms = list(methods or table1_methods()) + (MANI_VARIANTS if variants and (src, tgt) in (_T1[1], _T1[3]) else [])
             jobs.append(Job('mani_nbdev.experiments:uda_job', dict(source=src, target=tgt, seed=seed, scale=sc.name,
-                            methods=ms, data_root=data_root), tag=f'mani-{src}-{tgt}'))
+                            methods=ms, data_root=data_root, **job_kw), tag=f'mani-{src}-{tgt}'))
         if real and sc.data == 'synthetic':
             jobs.append(Job('mani_nbdev.experiments:uda_job', dict(source=REAL_SHIFT[0], target=REAL_SHIFT[1], seed=seed, scale=sc.name,
-                            methods=TABLE1_METHODS), tag='mani-real'))
+                            methods=list(methods or TABLE1_METHODS), **job_kw), tag='mani-real'))
     return jobs
 
 # %% ../nbs/11_experiments.ipynb #452cfcc3

@@ -19,10 +19,10 @@ from .data import split_set
 
 # %% auto #0
 __all__ = ['SCALES', 'PAPER_LR', 'CODE_LR', 'METHOD_MODULES', 'REAL_SHIFT', 'DOMAIN_NAMES', 'RESULT_COLS', 'PAPER_RESULTS',
-           'MANI_VARIANTS', 'TABLE1_METHODS', 'EXTRA_TABLE1_METHODS', 'REPRODUCTIONS', 'Scale', 'get_scale',
-           'load_methods', 'load_domain', 'tidy', 'code_version', 'cached', 'Job', 'run_jobs', 'uda_job', 'ExpConfig',
-           'run', 'table1_methods', 'plan_mani', 'summarise', 'paired_effect', 'Reproduction', 'markdown_table',
-           'markdown_report', 'reproduce']
+           'MANI_VARIANTS', 'TABLE1_METHODS', 'EXTRA_TABLE1_METHODS', 'ABLATION_SHIFTS', 'REPRODUCTIONS', 'Scale',
+           'get_scale', 'load_methods', 'load_domain', 'tidy', 'code_version', 'cached', 'Job', 'run_jobs', 'uda_job',
+           'ExpConfig', 'run', 'table1_methods', 'plan_mani', 'summarise', 'paired_effect', 'Reproduction',
+           'markdown_table', 'markdown_report', 'reproduce']
 
 # %% ../nbs/11_experiments.ipynb #845a0a32
 @dataclass(frozen=True)
@@ -212,31 +212,32 @@ PAPER_RESULTS = pd.DataFrame(
      for k, v in zip(('dice', 'aji', 'dq', 'sq', 'pq'), vals)])
 
 # %% ../nbs/11_experiments.ipynb #c7f4fae6
-MANI_VARIANTS = [('mani w=0.1', 'mani', dict(mi_weight=0.1)), ('mani w=0.01', 'mani', dict(mi_weight=0.01)),
-                 ('mani max-pool', 'mani', dict(pool='max')), ('mani random N=4', 'mani', dict(pool='random')),
+MANI_VARIANTS = [('mani w=0.1', 'mani', dict(mi_weight=0.1, diagnose=False)), ('mani w=0.01', 'mani', dict(mi_weight=0.01, diagnose=False)),
+                 ('mani max-pool', 'mani', dict(pool='max', diagnose=False)), ('mani random N=4', 'mani', dict(pool='random', diagnose=False)),
                  ('mani target-bg negatives', 'mani', dict(negatives='target_bg'))]
 TABLE1_METHODS = ['source-only', 'target-stats', 'mani']
 EXTRA_TABLE1_METHODS = ['DA_ADV', 'CellSegUDA', 'SelfEnsemblingUDA']   # registered by the baselines chapters
+ABLATION_SHIFTS = [_T1[1], _T1[3]]
 
 def table1_methods() -> list:
     "Table 1's methods: the controls, MaNi, and every compared method whose chapter is installed."
     load_methods()
     return TABLE1_METHODS + [m for m in EXTRA_TABLE1_METHODS if m in UDA_METHODS]
 
-def plan_mani(scale: str='tiny', seeds=None, data_root: str|None=None, shifts=None, variants: bool=True, real: bool=True,
+def plan_mani(scale: str='tiny', seeds=None, data_root: str|None=None, part: str='all', shifts=None, real: bool=True,
               methods=None, **job_kw) -> list:
-    "Jobs reproducing MaNi's Tables 1, 3 and 4 (plus the real shift and the target-aware negatives variant)."
-    load_methods()
+    "Jobs reproducing MaNi's Table 1 (`part='table1'`), Tables 3-4 with the mechanism and the real shift (`'ablations'`), or both."
+    if part not in ('all', 'table1', 'ablations'): raise ValueError(f"part must be 'all', 'table1' or 'ablations', got {part!r}")
     sc = get_scale(scale)
+    job = lambda src, tgt, seed, ms, tag, diagnose: Job('mani_nbdev.experiments:uda_job', dict(
+        source=src, target=tgt, seed=seed, scale=sc.name, methods=list(ms), data_root=data_root, diagnose=diagnose, **job_kw), tag=tag)
     jobs = []
     for seed in (sc.seeds if seeds is None else seeds):
-        for src, tgt in (shifts or _T1):
-            ms = list(methods or table1_methods()) + (MANI_VARIANTS if variants and (src, tgt) in (_T1[1], _T1[3]) else [])
-            jobs.append(Job('mani_nbdev.experiments:uda_job', dict(source=src, target=tgt, seed=seed, scale=sc.name,
-                            methods=ms, data_root=data_root, **job_kw), tag=f'mani-{src}-{tgt}'))
-        if real and sc.data == 'synthetic':
-            jobs.append(Job('mani_nbdev.experiments:uda_job', dict(source=REAL_SHIFT[0], target=REAL_SHIFT[1], seed=seed, scale=sc.name,
-                            methods=list(methods or TABLE1_METHODS), **job_kw), tag='mani-real'))
+        if part in ('all', 'table1'):
+            jobs += [job(s, t, seed, methods or table1_methods(), f'mani-t1-{s}-{t}', False) for s, t in (shifts or _T1)]
+        if part in ('all', 'ablations'):
+            jobs += [job(s, t, seed, list(methods or TABLE1_METHODS) + MANI_VARIANTS, f'mani-abl-{s}-{t}', True) for s, t in (shifts or ABLATION_SHIFTS)]
+            if real and sc.data == 'synthetic': jobs.append(job(*REAL_SHIFT, seed, methods or TABLE1_METHODS, 'mani-real', True))
     return jobs
 
 # %% ../nbs/11_experiments.ipynb #452cfcc3
@@ -337,7 +338,7 @@ class Reproduction:
 def markdown_table(df: pd.DataFrame) -> str:
     "A GitHub-flavoured markdown table of `df` (index included)."
     d = df.reset_index()
-    fmt = lambda v: f"{v:.3f}" if isinstance(v, float) else ('' if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+    fmt = lambda v: '' if v is None or (isinstance(v, float) and np.isnan(v)) else (f"{v:.3f}" if isinstance(v, float) else str(v))
     lines = ['| ' + ' | '.join(map(str, d.columns)) + ' |', '|' + '---|' * len(d.columns)]
     return '\n'.join(lines + ['| ' + ' | '.join(fmt(v) for v in row) + ' |' for row in d.itertuples(index=False)]) + '\n'
 
@@ -365,5 +366,7 @@ def reproduce(name: str='mani', scale: str='tiny', seeds=None, workers: int=1, p
     outs = run_jobs(jobs, workers, progress)
     hist = [o['history'] for o in outs if len(o.get('history', []))]
     preds = [dict(o['preds'], source=j.kwargs.get('source'), target=j.kwargs.get('target')) for o, j in zip(outs, jobs) if 'preds' in o]
-    return Reproduction(name, get_scale(scale).name, pd.concat([o['results'] for o in outs], ignore_index=True),
+    results = pd.concat([o['results'] for o in outs], ignore_index=True)
+    results = results.drop_duplicates(subset=['method', 'source', 'target', 'seed', 'scale', 'metric'], keep='first', ignore_index=True)
+    return Reproduction(name, get_scale(scale).name, results,
                         pd.concat(hist, ignore_index=True) if hist else pd.DataFrame(), preds, PAPER_RESULTS, time.time() - t0)

@@ -22,7 +22,7 @@ __all__ = ['SCALES', 'PAPER_LR', 'CODE_LR', 'METHOD_MODULES', 'REAL_SHIFT', 'DOM
            'MANI_VARIANTS', 'TABLE1_METHODS', 'EXTRA_TABLE1_METHODS', 'ABLATION_SHIFTS', 'REPRODUCTIONS', 'Scale',
            'get_scale', 'load_methods', 'load_domain', 'tidy', 'code_version', 'cached', 'Job', 'run_jobs', 'uda_job',
            'ExpConfig', 'run', 'table1_methods', 'plan_mani', 'summarise', 'paired_effect', 'Reproduction',
-           'markdown_table', 'markdown_report', 'reproduce']
+           'markdown_table', 'markdown_report', 'ReproSpec', 'reproduce']
 
 # %% ../nbs/11_experiments.ipynb #845a0a32
 @dataclass(frozen=True)
@@ -266,20 +266,22 @@ class Reproduction:
     preds: list
     paper: pd.DataFrame
     seconds: float = 0.
+    metric: str = 'target_dice'        # the headline metric of this reproduction
 
-    def summary(self, metric: str='target_dice') -> pd.DataFrame:
+    def summary(self, metric: str|None=None) -> pd.DataFrame:
         "Mean ± std and 95% interval per method and shift."
-        return summarise(self.results[self.results.metric == metric])
+        return summarise(self.results[self.results.metric == (metric or self.metric)])
 
-    def beside_paper(self, metric: str='target_dice', paper_metric: str|None=None) -> pd.DataFrame:
+    def beside_paper(self, metric: str|None=None, paper_metric: str|None=None) -> pd.DataFrame:
         "Our mean [95% interval] next to the paper's number, per method and shift."
+        metric = metric or self.metric
         s = self.summary(metric)
         ours = s.assign(ours=[f"{m:.3f} [{lo:.3f}, {hi:.3f}]" for m, lo, hi in zip(s['mean'], s.ci_low, s.ci_high)])
         p = self.paper[self.paper.metric == (paper_metric or metric)][['method', 'source', 'target', 'table', 'value']]
         out = ours[['method', 'source', 'target', 'n', 'ours']].merge(p.rename(columns={'value': 'paper'}), how='outer', on=['method', 'source', 'target'])
         return out.sort_values(['source', 'target'], kind='stable').reset_index(drop=True)
 
-    def table(self, metric: str='target_dice') -> pd.DataFrame:
+    def table(self, metric: str|None=None) -> pd.DataFrame:
         "Methods × shifts table of our means (with the paper's in brackets where it has one)."
         b = self.beside_paper(metric).dropna(subset=['ours'])
         b['cell'] = [o.split(' [')[0] + (f" ({p:.3f})" if pd.notna(p) else '') for o, p in zip(b.ours, b.paper)]
@@ -287,8 +289,9 @@ class Reproduction:
         order = list(dict.fromkeys(self.results.method))
         return b.pivot_table(index='method', columns='shift', values='cell', aggfunc='first', sort=False).reindex(order)
 
-    def plot(self, metric: str='target_dice', methods=None, ax=None):
+    def plot(self, metric: str|None=None, methods=None, ax=None):
         "Bar chart of `metric` per shift and method with 95% intervals."
+        metric = metric or self.metric
         s = self.summary(metric)
         methods = methods or list(dict.fromkeys(s.method))
         s = s[s.method.isin(methods)]
@@ -328,7 +331,7 @@ class Reproduction:
         self.results.to_csv(out/'results.csv', index=False)
         if len(self.history): self.history.to_csv(out/'history.csv', index=False)
         (out/'results.md').write_text(markdown_report(self))
-        self.plot(); plt.tight_layout(); plt.savefig(out/'target_dice.png', dpi=110); plt.close()
+        self.plot(); plt.tight_layout(); plt.savefig(out/f'{self.metric}.png', dpi=110); plt.close()
         if self.preds:
             try: self.plot_predictions(); plt.savefig(out/'predictions.png', dpi=110, bbox_inches='tight'); plt.close()
             except (KeyError, ValueError): plt.close()
@@ -345,28 +348,43 @@ def markdown_table(df: pd.DataFrame) -> str:
 def markdown_report(rep: Reproduction) -> str:
     "Markdown summary of a reproduction: our target Dice (paper in brackets) and MaNi's margin over the control."
     parts = [f"# Reproduction `{rep.name}` at scale `{rep.scale}`\n",
-             f"Target Dice, mean over {rep.results.seed.nunique()} seeds; the paper's number in brackets. Last iterate, no target-label model selection.\n",
+             f"`{rep.metric}`, mean over {rep.results.seed.nunique()} seeds; the paper's number in brackets. Last iterate, no target-label model selection.\n",
              markdown_table(rep.table())]
     if {'mani', 'target-stats'} <= set(rep.results.method):
-        pe = paired_effect(rep.results, 'mani', 'target-stats').round(3)
-        parts += ["\nMaNi minus the target-statistics control (paired by seed), target Dice:\n",
+        pe = paired_effect(rep.results, 'mani', 'target-stats', rep.metric).round(3)
+        parts += [f"\nMaNi minus the target-statistics control (paired by seed), `{rep.metric}`:\n",
                   markdown_table(pe[['source', 'target', 'mean', 'ci_low', 'ci_high', 'n']].set_index('source'))]
     parts.append(f"\nWall time: {rep.seconds:.0f} s.\n")
     return '\n'.join(parts)
 
 # %% ../nbs/11_experiments.ipynb #10daf729
-REPRODUCTIONS = {'mani': 'mani_nbdev.experiments:plan_mani'}
+@dataclass(frozen=True)
+class ReproSpec:
+    "How to run one paper's reproduction: its job planner, headline metric and published numbers ('module:name' references)."
+    plan: str
+    metric: str = 'target_dice'
+    paper: str = 'mani_nbdev.experiments:PAPER_RESULTS'
+
+REPRODUCTIONS = {
+    'mani': ReproSpec('mani_nbdev.experiments:plan_mani'),
+    'selfens': ReproSpec('mani_nbdev.selfens:plan_selfens', paper='mani_nbdev.selfens:SELFENS_PAPER_RESULTS'),
+    'mani-instance': ReproSpec('mani_nbdev.hovernet:plan_instance', metric='pq'),
+}
+
+def _resolve(ref: str):
+    mod, name = ref.split(':')
+    return getattr(importlib.import_module(mod), name)
 
 def reproduce(name: str='mani', scale: str='tiny', seeds=None, workers: int=1, progress: bool=True, data_root: str|None=None, **plan_kw) -> Reproduction:
     "Run the reproduction `name` (a key of `REPRODUCTIONS`) at `scale` and collect its results beside the paper's."
     if name not in REPRODUCTIONS: raise ValueError(f"unknown reproduction {name!r}; choose from {sorted(REPRODUCTIONS)}")
-    mod, fn = REPRODUCTIONS[name].split(':')
-    jobs = getattr(importlib.import_module(mod), fn)(scale=scale, seeds=seeds, data_root=data_root, **plan_kw)
+    spec = REPRODUCTIONS[name]
+    jobs = _resolve(spec.plan)(scale=scale, seeds=seeds, data_root=data_root, **plan_kw)
     t0 = time.time()
     outs = run_jobs(jobs, workers, progress)
     hist = [o['history'] for o in outs if len(o.get('history', []))]
     preds = [dict(o['preds'], source=j.kwargs.get('source'), target=j.kwargs.get('target')) for o, j in zip(outs, jobs) if 'preds' in o]
     results = pd.concat([o['results'] for o in outs], ignore_index=True)
     results = results.drop_duplicates(subset=['method', 'source', 'target', 'seed', 'scale', 'metric'], keep='first', ignore_index=True)
-    return Reproduction(name, get_scale(scale).name, results,
-                        pd.concat(hist, ignore_index=True) if hist else pd.DataFrame(), preds, PAPER_RESULTS, time.time() - t0)
+    return Reproduction(name, get_scale(scale).name, results, pd.concat(hist, ignore_index=True) if hist else pd.DataFrame(),
+                        preds, _resolve(spec.paper), time.time() - t0, spec.metric)

@@ -214,7 +214,8 @@ PAPER_RESULTS = pd.DataFrame(
 # %% ../nbs/11_experiments.ipynb #c7f4fae6
 MANI_VARIANTS = [('mani w=0.1', 'mani', dict(mi_weight=0.1, diagnose=False)), ('mani w=0.01', 'mani', dict(mi_weight=0.01, diagnose=False)),
                  ('mani max-pool', 'mani', dict(pool='max', diagnose=False)), ('mani random N=4', 'mani', dict(pool='random', diagnose=False)),
-                 ('mani target-bg negatives', 'mani', dict(negatives='target_bg'))]
+                 ('mani target-bg negatives', 'mani', dict(negatives='target_bg')),
+                 ('mani shuffled negatives', 'mani', dict(negatives='shuffled'))]
 TABLE1_METHODS = ['source-only', 'target-stats', 'mani']
 EXTRA_TABLE1_METHODS = ['DA_ADV', 'CellSegUDA', 'SelfEnsemblingUDA']   # registered by the baselines chapters
 ABLATION_SHIFTS = [_T1[1], _T1[3]]

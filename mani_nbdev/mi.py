@@ -70,7 +70,7 @@ def jsd_mi_loss(pos: torch.Tensor, neg: torch.Tensor, weight: torch.Tensor|None=
     return -jsd_mi(pos, neg, weight)
 
 # %% ../nbs/02_mi.ipynb #6b445940
-NEGATIVES = ('source_bg', 'target_bg', 'both')
+NEGATIVES = ('source_bg', 'target_bg', 'both', 'shuffled')
 
 def _pool_pairs(pool: str, n_pixels: int):
     if pool not in POOLS: raise ValueError(f"unknown pool {pool!r}; choose from {sorted(POOLS)}")
@@ -89,6 +89,9 @@ def mani_mi_loss(critic: nn.Module, s_proj: torch.Tensor, s_mask: torch.Tensor, 
     valid = has(s_mask) & has(1 - s_mask) & has(t_mask)
     pos = critic(zt, zs)
     if negatives == 'source_bg': negs = [critic(zt, zs_bg)]
+    elif negatives == 'shuffled':
+        if len(zt) < 2: raise ValueError("negatives='shuffled' needs a batch of at least 2 pairs")
+        negs = [critic(zt.roll(1, 0), zs)]; valid = valid & valid.roll(1, 0)
     else:
         zt_bg = pf(t_proj, 1 - t_mask); valid = valid & has(1 - t_mask)
         negs = [critic(zt_bg, zs)] + ([critic(zt, zs_bg)] if negatives == 'both' else [])

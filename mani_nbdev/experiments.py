@@ -304,7 +304,8 @@ class Reproduction:
             d = s[s.method == m].set_index('shift').reindex(shifts)
             ax.bar(np.arange(len(shifts)) + i * w, d['mean'], w, yerr=[d['mean'] - d.ci_low, d.ci_high - d['mean']], capsize=2, label=m)
         ax.set_xticks(np.arange(len(shifts)) + w * (len(methods) - 1) / 2); ax.set_xticklabels(shifts, fontsize=8)
-        ax.set_ylabel(metric.replace('_', ' ')); ax.set_ylim(0, 1); ax.legend(fontsize=7, ncol=min(len(methods), 4), loc='lower right')
+        ax.set_ylabel(metric.replace('_', ' ')); ax.set_ylim(0, 1)
+        ax.legend(fontsize=7, ncol=min(len(methods), 6), loc='lower center', bbox_to_anchor=(0.5, 1.0), frameon=False)   # above the bars, never over them
         return ax
 
     def plot_predictions(self, methods=('source-only', 'target-stats', 'mani'), n: int=3):

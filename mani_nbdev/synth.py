@@ -14,8 +14,10 @@ from skimage.draw import polygon as draw_polygon
 from .data import NucleiSet
 
 # %% auto #0
-__all__ = ['H_VEC', 'E_VEC', 'PRESETS', 'DomainPreset', 'nucleus_polygon', 'draw_instances', 'smooth_noise', 'draw_rbcs',
-           'render', 'get_preset', 'synth_domain', 'interpolate']
+__all__ = ['H_VEC', 'E_VEC', 'PRESETS', 'HE_RANGES', 'FLUO_RANGES', 'DomainPreset', 'nucleus_polygon', 'draw_instances',
+           'smooth_noise', 'chromatin_map', 'stroma_map', 'draw_rbcs', 'beer_lambert', 'bright_field', 'fluorescence',
+           'acquire', 'render', 'get_preset', 'synth_domain', 'interpolate', 'knob_ranges', 'density_for_coverage',
+           'random_preset', 'random_shift']
 
 # %% ../nbs/03_synth.ipynb #0ecd7c90
 H_VEC, E_VEC = tuple(rgb_from_hed[0].round(3)), tuple(rgb_from_hed[1].round(3))
@@ -46,7 +48,7 @@ class DomainPreset:
     blur: float = 0.7              # Gaussian blur sigma
     noise: float = 0.02            # additive Gaussian noise (intensity in [0, 1])
 
-# %% ../nbs/03_synth.ipynb #f9ea67dc
+# %% ../nbs/03_synth.ipynb #9b3b1735
 def nucleus_polygon(cy: float, cx: float, a: float, b: float, theta: float, irregular: float, rng: np.random.Generator, n: int=24) -> tuple:
     "Rows and columns of a wobbly ellipse's outline (semi-axes `a`, `b`, rotated by `theta`)."
     t = np.linspace(0, 2*np.pi, n, endpoint=False)
@@ -54,6 +56,7 @@ def nucleus_polygon(cy: float, cx: float, a: float, b: float, theta: float, irre
     x, y = a * np.cos(t) * wob, b * np.sin(t) * wob
     return cy + x*np.sin(theta) + y*np.cos(theta), cx + x*np.cos(theta) - y*np.sin(theta)
 
+# %% ../nbs/03_synth.ipynb #162e7831
 def draw_instances(p: DomainPreset, size: int, rng: np.random.Generator) -> np.ndarray:
     "Random instance map (size×size int32) of nuclei with the geometry of preset `p`."
     lab = np.zeros((size, size), np.int32)
@@ -70,12 +73,28 @@ def draw_instances(p: DomainPreset, size: int, rng: np.random.Generator) -> np.n
         lab[rr[free], cc[free]] = k
     return lab
 
-# %% ../nbs/03_synth.ipynb #af8dae34
+# %% ../nbs/03_synth.ipynb #18deb483
 def smooth_noise(shape: tuple, sigma: float, rng: np.random.Generator) -> np.ndarray:
     "Gaussian-filtered white noise rescaled to zero mean and unit standard deviation."
     f = ndi.gaussian_filter(rng.normal(size=shape), sigma, mode='wrap')
     return (f - f.mean()) / (f.std() + 1e-8)
 
+# %% ../nbs/03_synth.ipynb #3e3f4ef4
+def chromatin_map(p: DomainPreset, lab: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    "Nuclear stain per pixel: 1 + `texture`·smooth noise inside nuclei, plus a dark membrane (`rim`); 0 outside."
+    fg = (lab > 0).astype(float)
+    chrom = fg * (1 + p.texture * smooth_noise(lab.shape, 0.8, rng))
+    if p.rim: chrom = chrom + p.rim * fg * np.exp(-(ndi.distance_transform_edt(lab > 0) - 1) / 1.2)
+    return np.clip(chrom, 0, None)
+
+# %% ../nbs/03_synth.ipynb #5d1dac05
+def stroma_map(p: DomainPreset, shape: tuple, rng: np.random.Generator) -> np.ndarray:
+    "Background stain per pixel: 1 + `bg_texture`·smooth noise (at least 0.05), 0 on the `clear` (unstained) fraction."
+    s = np.clip(1 + p.bg_texture * smooth_noise(shape, 2.5, rng), 0.05, None)
+    if p.clear: s = s * (smooth_noise(shape, 4, rng) > np.quantile(rng.normal(size=1000), p.clear))
+    return s
+
+# %% ../nbs/03_synth.ipynb #b4041aa1
 def draw_rbcs(p: DomainPreset, lab: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     "Mask of unlabelled red blood cells (small discs in the background) for preset `p`."
     m = np.zeros(lab.shape, float)
@@ -85,32 +104,43 @@ def draw_rbcs(p: DomainPreset, lab: np.ndarray, rng: np.random.Generator) -> np.
         m[((yy - cy)**2 + (xx - cx)**2 <= r*r) & (lab == 0)] = 1
     return m
 
+# %% ../nbs/03_synth.ipynb #ff0f8cf7
 def _unit(v) -> np.ndarray:
     v = np.clip(np.asarray(v, float), 1e-3, None); return v / np.linalg.norm(v)
+
+def beer_lambert(H: np.ndarray, E: np.ndarray, h_vec, e_vec) -> np.ndarray:
+    "Transmitted light (H×W×3 in (0, 1]) through haematoxylin and eosin densities `H`, `E` with optical-density vectors `h_vec`, `e_vec`."
+    return np.exp(-(H[..., None] * np.asarray(h_vec) + E[..., None] * np.asarray(e_vec)))
+
+# %% ../nbs/03_synth.ipynb #1cd8c30c
+def bright_field(p: DomainPreset, fg: np.ndarray, chrom: np.ndarray, stroma: np.ndarray, rbc: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    "H&E image (H×W×3 in (0, 1]): stain amounts from the chromatin, stroma and red-cell maps, jittered per tile, through `beer_lambert`."
+    j = lambda: 1 + p.stain_jitter * rng.normal()                       # per-tile stain variation
+    H = p.h_bg * j() * (1 - fg) * stroma + p.h_nuc * j() * chrom
+    E = p.e_bg * j() * (1 - fg) * stroma * (1 - rbc) + p.e_nuc * j() * fg + 1.8 * j() * rbc
+    hv = _unit(np.asarray(p.h_vec) * (1 + p.stain_jitter * 0.5 * rng.normal(size=3)))
+    ev = _unit(np.asarray(p.e_vec) * (1 + p.stain_jitter * 0.5 * rng.normal(size=3)))
+    return beer_lambert(H, E, hv, ev)
+
+def fluorescence(p: DomainPreset, fg: np.ndarray, chrom: np.ndarray, stroma: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    "Fluorescence image (H×W×3, grey): `h_nuc`·chromatin in nuclei over a dim background (0.3·`h_bg`·stroma)."
+    j = lambda: 1 + p.stain_jitter * rng.normal()
+    inten = p.h_bg * j() * stroma * (1 - fg) * 0.3 + p.h_nuc * j() * chrom
+    return np.repeat(inten[..., None], 3, -1)
+
+# %% ../nbs/03_synth.ipynb #7d712629
+def acquire(p: DomainPreset, img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    "The scanner: Gaussian blur (`blur`), additive Gaussian noise (`noise`), clipped to [0, 1] and quantised to uint8."
+    img = ndi.gaussian_filter(img, (p.blur, p.blur, 0)) if p.blur else img
+    img = img + p.noise * rng.normal(size=img.shape)
+    return (np.clip(img, 0, 1) * 255).round().astype(np.uint8)
 
 def render(p: DomainPreset, lab: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     "Render instance map `lab` as an RGB uint8 tile in the style of preset `p`."
     fg = (lab > 0).astype(float)
-    j = lambda: 1 + p.stain_jitter * rng.normal()                       # per-tile stain variation
-    chrom = fg * (1 + p.texture * smooth_noise(lab.shape, 0.8, rng))
-    if p.rim:
-        d = ndi.distance_transform_edt(lab > 0)
-        chrom = chrom + p.rim * fg * np.exp(-(d - 1) / 1.2)
-    stroma = np.clip(1 + p.bg_texture * smooth_noise(lab.shape, 2.5, rng), 0.05, None)
-    if p.clear: stroma = stroma * (smooth_noise(lab.shape, 4, rng) > np.quantile(rng.normal(size=1000), p.clear))
-    rbc = draw_rbcs(p, lab, rng)
-    if p.modality == 'fluo':
-        inten = p.h_bg * j() * stroma * (1 - fg) * 0.3 + p.h_nuc * j() * np.clip(chrom, 0, None)
-        img = np.repeat(inten[..., None], 3, -1)
-    else:
-        H = p.h_bg * j() * (1 - fg) * stroma + p.h_nuc * j() * np.clip(chrom, 0, None)
-        E = p.e_bg * j() * (1 - fg) * stroma * (1 - rbc) + p.e_nuc * j() * fg + 1.8 * j() * rbc
-        hv = _unit(np.asarray(p.h_vec) * (1 + p.stain_jitter * 0.5 * rng.normal(size=3)))
-        ev = _unit(np.asarray(p.e_vec) * (1 + p.stain_jitter * 0.5 * rng.normal(size=3)))
-        img = np.exp(-(H[..., None] * hv + E[..., None] * ev))             # Beer–Lambert
-    img = ndi.gaussian_filter(img, (p.blur, p.blur, 0)) if p.blur else img
-    img = img + p.noise * rng.normal(size=img.shape)
-    return (np.clip(img, 0, 1) * 255).round().astype(np.uint8)
+    chrom, stroma, rbc = chromatin_map(p, lab, rng), stroma_map(p, lab.shape, rng), draw_rbcs(p, lab, rng)
+    img = fluorescence(p, fg, chrom, stroma, rng) if p.modality == 'fluo' else bright_field(p, fg, chrom, stroma, rbc, rng)
+    return acquire(p, img, rng)
 
 # %% ../nbs/03_synth.ipynb #aa0c197e
 PRESETS = {p.name: p for p in [
@@ -127,13 +157,14 @@ PRESETS = {p.name: p for p in [
                  max_overlap=0.1, h_nuc=0.75, h_bg=0.15, texture=0.25, bg_texture=0.3, blur=0.9, noise=0.02),
 ]}
 
-# %% ../nbs/03_synth.ipynb #3a5fd27a
+# %% ../nbs/03_synth.ipynb #2e20a642
 def get_preset(name: str|DomainPreset) -> DomainPreset:
     "Look up a preset by name (a `DomainPreset` passes through)."
     if isinstance(name, DomainPreset): return name
     if name not in PRESETS: raise ValueError(f"unknown preset {name!r}; choose from {sorted(PRESETS)}")
     return PRESETS[name]
 
+# %% ../nbs/03_synth.ipynb #808ccc81
 def synth_domain(name: str|DomainPreset, n: int=64, size: int=64, seed: int=0) -> NucleiSet:
     "`n` synthetic `size`×`size` tiles of domain `name` (a preset name or a `DomainPreset`), deterministic in `seed`."
     p = get_preset(name)
@@ -148,7 +179,7 @@ def synth_domain(name: str|DomainPreset, n: int=64, size: int=64, seed: int=0) -
     labs = np.stack(labs) if n else np.zeros((0, size, size), np.int32)
     return NucleiSet(ims, labs, p.name, pd.DataFrame({'preset': p.name, 'seed': seed, 'index': np.arange(n)}))
 
-# %% ../nbs/03_synth.ipynb #e9cd3b60
+# %% ../nbs/03_synth.ipynb #1f347a1a
 def interpolate(a: str|DomainPreset, b: str|DomainPreset, t: float) -> DomainPreset:
     "A preset `t` of the way from `a` (t=0) to `b` (t=1) on every numeric knob and stain vector."
     a, b = get_preset(a), get_preset(b)
@@ -159,3 +190,44 @@ def interpolate(a: str|DomainPreset, b: str|DomainPreset, t: float) -> DomainPre
         if f.name in ('name', 'modality'): continue
         kw[f.name] = tuple(np.add(np.multiply(1-t, va), np.multiply(t, vb))) if isinstance(va, tuple) else (1-t)*va + t*vb
     return DomainPreset(f"{a.name}>{b.name}@{t:.2f}", a.modality, **kw)
+
+# %% ../nbs/03_synth.ipynb #a8673e05
+HE_RANGES = dict(radius=(3.5, 7.), radius_cv=(0.15, 0.3), elong=(1.2, 2.), irregular=(0.03, 0.15), coverage=(0.1, 0.3),
+                 max_overlap=(0.05, 0.2), h_nuc=(0.4, 1.4), rim=(0., 1.), h_bg=(0.05, 0.2), e_nuc=(0.05, 0.25), e_bg=(0.2, 0.6),
+                 clear=(0., 0.5), rbc=(0., 1.), h_vec=(-0.15, 0.15), e_vec=(-0.15, 0.15), stain_jitter=(0.05, 0.2),
+                 texture=(0.15, 0.5), bg_texture=(0.3, 0.7), blur=(0.4, 1.6), noise=(0.01, 0.05))
+FLUO_RANGES = dict(radius=(4.5, 8.), radius_cv=(0.1, 0.25), elong=(1.1, 1.5), irregular=(0.02, 0.1), coverage=(0.12, 0.3),
+                   max_overlap=(0.05, 0.15), h_nuc=(0.5, 1.), h_bg=(0.05, 0.3), stain_jitter=(0.05, 0.2),
+                   texture=(0.1, 0.4), bg_texture=(0.2, 0.5), blur=(0.5, 1.4), noise=(0.01, 0.04))
+
+# %% ../nbs/03_synth.ipynb #245e9c53
+def knob_ranges() -> pd.DataFrame:
+    "The ranges `random_preset` draws from, one row per knob (a dash: fixed at the `DomainPreset` default, or 0)."
+    fmt = lambda r: '—' if r is None else f"{r[0]:g} to {r[1]:g}"
+    return pd.DataFrame({'H&E-like': {k: fmt(v) for k, v in HE_RANGES.items()},
+                         'fluorescence': {k: fmt(FLUO_RANGES.get(k)) for k in HE_RANGES}}).rename_axis('knob')
+
+# %% ../nbs/03_synth.ipynb #98762f6d
+def density_for_coverage(coverage: float, radius: float, radius_cv: float, elong: float) -> float:
+    "Nuclei per 1000 px² whose expected total area (ignoring overlaps and tile edges) is `coverage` of the tile."
+    shape = np.log(elong) / (elong - 1) if elong > 1 else 1.
+    return 1000 * coverage / (np.pi * radius**2 * np.exp(2 * radius_cv**2) * shape)
+
+# %% ../nbs/03_synth.ipynb #c0d68cb4
+def random_preset(rng: np.random.Generator, kind: str='he', name: str='random') -> DomainPreset:
+    "A `DomainPreset` of modality `kind` ('he' or 'fluo') with every knob drawn uniformly from `HE_RANGES` / `FLUO_RANGES`."
+    if kind not in ('he', 'fluo'): raise ValueError(f"kind must be 'he' or 'fluo', got {kind!r}")
+    ranges = HE_RANGES if kind == 'he' else FLUO_RANGES
+    kw = {k: float(rng.uniform(*r)) for k, r in ranges.items() if k not in ('h_vec', 'e_vec')}
+    kw['density'] = float(density_for_coverage(kw.pop('coverage'), kw['radius'], kw['radius_cv'], kw['elong']))
+    if kind == 'he':
+        for k, base in (('h_vec', H_VEC), ('e_vec', E_VEC)):
+            kw[k] = tuple(_unit(np.clip(np.add(base, rng.uniform(*ranges[k], size=3)), 0.02, None)).round(4).tolist())
+    return DomainPreset(name, kind, **kw)
+
+# %% ../nbs/03_synth.ipynb #dd86f278
+def random_shift(seed: int, kind: str='he') -> tuple:
+    "A seeded random (source, target) pair of presets: H&E-like → H&E-like (`kind='he'`) or fluorescence → H&E-like (`'fluo'`)."
+    if kind not in ('he', 'fluo'): raise ValueError(f"kind must be 'he' or 'fluo', got {kind!r}")
+    rng = np.random.default_rng([seed, ('he', 'fluo').index(kind)])
+    return random_preset(rng, kind, f'random-{kind}{seed}-source'), random_preset(rng, 'he', f'random-{kind}{seed}-target')

@@ -19,12 +19,14 @@ from .data import NucleiSet, relabel, to_uint8_rgb, split_set
 
 # %% auto #0
 __all__ = ['FIXTURE_IDS', 'PAIR_KEY', 'TCIA_CROSSWALK', 'PANNUKE_CLASSES', 'BBBC039_SPLITS', 'MONUSEG_ORGANS', 'DATASETS',
-           'ALIASES', 'PAPER_PAIRS', 'read_image_file', 'decode_mask', 'Item', 'natural_key', 'is_junk', 'list_files',
-           'MissingFiles', 'stack_items', 'fixture_labels', 'fixture_image', 'write_fixture', 'read_tnbc', 'read_pairs',
-           'read_kirc', 'read_crosswalk', 'read_tcia', 'read_mat_instances', 'read_consep', 'pannuke_instances',
-           'pannuke_classes', 'load_npy', 'read_pannuke', 'read_bbbc039', 'xml_to_labels', 'read_monuseg', 'Source',
-           'DatasetInfo', 'dataset_info', 'data_root', 'check', 'dataset_status', 'dataset_table', 'sha256sum', 'fetch',
-           'extract', 'ManualDownload', 'download', 'add_data_commands', 'data_main', 'paper_domain', 'dataset_splits']
+           'ALIASES', 'PAPER_PAIRS', 'FLUO2TCGA_PARTS', 'PDAM_COMMIT', 'read_image_file', 'decode_mask', 'Item',
+           'natural_key', 'is_junk', 'list_files', 'MissingFiles', 'stack_items', 'fixture_labels', 'fixture_image',
+           'write_fixture', 'read_tnbc', 'read_pairs', 'read_kirc', 'read_crosswalk', 'read_tcia', 'read_mat_instances',
+           'read_consep', 'pannuke_instances', 'pannuke_classes', 'load_npy', 'read_pannuke', 'read_bbbc039',
+           'xml_to_labels', 'read_monuseg', 'Source', 'DatasetInfo', 'dataset_info', 'data_root', 'check',
+           'dataset_status', 'dataset_table', 'sha256sum', 'fetch', 'extract', 'ManualDownload', 'download',
+           'add_data_commands', 'data_main', 'paper_domain', 'dataset_splits', 'coco_segmentation_mask',
+           'largest_parts', 'coco_instances', 'read_coco', 'read_fluo2tcga', 'fluo2tcga_path']
 
 # %% ../nbs/10_datasets.ipynb #02093a99
 def read_image_file(path: str|Path, rgb: bool=False) -> np.ndarray:
@@ -913,3 +915,215 @@ def dataset_splits(name: str, ds: NucleiSet, seed: int=0, fracs=(0.8, 0.1, 0.1),
     if info.name in ('consep', 'monuseg'): return _by_value(ds, 'split', (['train'], [], ['test']))
     if by == 'auto': by = 'patient' if info.name == 'tnbc' else None
     return split_set(ds, seed, fracs, by=by)
+
+# %% ../nbs/10_datasets.ipynb #f2t00002
+import json
+from skimage.draw import polygon_perimeter
+
+def coco_segmentation_mask(seg, shape: tuple) -> np.ndarray:
+    "Boolean H×W mask of one COCO `segmentation`: polygons `[[x0, y0, x1, y1, ...], ...]` (interior + outline pixels) or an uncompressed RLE dict."
+    H, W = shape
+    if isinstance(seg, dict):
+        counts = seg.get('counts')
+        if not isinstance(counts, list): raise ValueError("compressed RLE (a string of counts) needs pycocotools; only polygons and uncompressed RLE are read here")
+        flat = np.repeat(np.arange(len(counts)) % 2, counts).astype(bool)      # runs alternate background, foreground
+        if flat.size != H * W: raise ValueError(f"RLE counts sum to {flat.size}, expected {H}×{W} = {H * W}")
+        return flat.reshape(W, H).T                                             # COCO RLE runs down the columns
+    m = np.zeros(shape, bool)
+    for poly in seg:
+        if len(poly) % 2: raise ValueError(f"a COCO polygon is a flat list of x, y pairs; got {len(poly)} numbers")
+        xy = np.asarray(poly, float).reshape(-1, 2)
+        m[draw_polygon(xy[:, 1], xy[:, 0], shape)] = True
+        m[polygon_perimeter(xy[:, 1], xy[:, 0], shape)] = True
+    return m
+
+# %% ../nbs/10_datasets.ipynb #f2t00003
+def largest_parts(labels: np.ndarray) -> np.ndarray:
+    "H×W instance labels with every instance cut to its largest 8-connected part (stray fragments set to 0)."
+    comp = connected_components(labels, background=0, connectivity=2)         # also splits touching instances (values differ)
+    if comp.max() == 0: return labels
+    size, owner = np.bincount(comp.ravel()), np.zeros(comp.max() + 1, labels.dtype)
+    owner[comp.ravel()] = labels.ravel()
+    idx = np.lexsort((size[1:], owner[1:]))                                  # by instance, then by part size
+    o = owner[1:][idx]
+    keep = np.zeros(len(size), bool); keep[idx[np.r_[o[1:] != o[:-1], True]] + 1] = True
+    return np.where(keep[comp], labels, 0).astype(labels.dtype)
+
+def coco_instances(anns: list, shape: tuple, largest_part: bool=True) -> np.ndarray:
+    "Instance labels (H×W int32, ids 1..K in annotation order, later annotations drawn over earlier ones) from COCO annotations."
+    lab = np.zeros(shape, np.int32)
+    for k, a in enumerate(anns, 1): lab[coco_segmentation_mask(a['segmentation'], shape)] = k
+    return relabel(largest_parts(lab) if largest_part else lab)
+
+# %% ../nbs/10_datasets.ipynb #f2t00007
+FLUO2TCGA_PARTS = {'raw': ('raw_source_images', 'fluo2tcga_instance_annotations.json'),
+                   'translated': ('source_images', 'fluo2tcga_instance_annotations.json'),
+                   'target': ('target_images', 'tcga_instance_annotations.json')}
+
+@lru_cache(maxsize=8)
+def _coco_index(path: str, mtime: float) -> dict:
+    d = json.loads(Path(path).read_text())
+    anns = {}
+    for a in d.get('annotations', []): anns.setdefault(a['image_id'], []).append(a)
+    return {im['file_name']: ((im['height'], im['width']), anns.get(im['id'], [])) for im in d['images']}
+
+def read_coco(path: str|Path) -> dict:
+    "`file_name → ((height, width), annotations)` of a COCO instance file (parsed once per version of the file)."
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f"{path}: COCO annotation file not found")
+    try: return _coco_index(str(path), path.stat().st_mtime)
+    except (ValueError, KeyError, TypeError) as e: raise ValueError(f"{path}: not a COCO instance file ({type(e).__name__}: {e})") from None
+
+# %% ../nbs/10_datasets.ipynb #f2t00008
+def _fluo2tcga_items(path: Path, parts=tuple(FLUO2TCGA_PARTS)) -> list:
+    path = _need_dir(path, "expected raw_source_images/, source_images/, target_images/ and annotations/")
+    items, missing = [], []
+    for part in parts:
+        if part not in FLUO2TCGA_PARTS: raise ValueError(f"unknown part {part!r}; choose from {', '.join(FLUO2TCGA_PARTS)}")
+        folder, js = FLUO2TCGA_PARTS[part]
+        ims = list_files(path/folder, '*.png') if (path/folder).is_dir() else []
+        if not ims: raise FileNotFoundError(f"{path/folder}: no .png images")
+        known = read_coco(path/'annotations'/js)
+        for f in ims:
+            if f.name in known: items.append(Item(f, path/'annotations'/js, dict(file=f.name, part=part)))
+            else: missing.append((f, f"an entry in annotations/{js}"))
+    _missing_masks(missing, 'COCO annotations', items)
+    return items
+
+def _load_fluo2tcga(it: Item, largest_part: bool=True) -> tuple:
+    shape, anns = read_coco(it.mask)[Path(it.image).name]
+    return _check_pair(to_uint8_rgb(read_image_file(it.image, rgb=True)), coco_instances(anns, shape, largest_part), it)
+
+def read_fluo2tcga(path: str|Path, part: str='translated', largest_part: bool=True, crop: int|None=None) -> NucleiSet:
+    "One part of CyC-PDAM's `fluo2tcga` examples, `'raw'` fluorescence, `'translated'` (the authors' CycleGAN H&E) or `'target'` (TCGA H&E), with COCO instance labels."
+    items = _fluo2tcga_items(Path(path), (part,))
+    return stack_items(items, lambda it: _load_fluo2tcga(it, largest_part), f'fluo2tcga-{part}', crop)
+
+# %% ../nbs/10_datasets.ipynb #f2t00009
+def fluo2tcga_path(path: str|Path|None=None) -> Path:
+    "The `fluo2tcga` folder: `path`, else `$MANI_NBDEV_PDAM_DATA`, else `data_root()/fluo2tcga` (a download), else `../shared/data/pdam_fluo2tcga` beside the checkout."
+    if path: return Path(path).expanduser()
+    if os.environ.get('MANI_NBDEV_PDAM_DATA'): return Path(os.environ['MANI_NBDEV_PDAM_DATA']).expanduser()
+    import mani_nbdev
+    cands = [data_root()/'fluo2tcga', Path(mani_nbdev.__file__).resolve().parents[2]/'shared'/'data'/'pdam_fluo2tcga']
+    for c in cands:
+        if (c/'annotations').is_dir(): return c
+    raise FileNotFoundError("fluo2tcga examples not found: run `mani-nbdev data download fluo2tcga` or set $MANI_NBDEV_PDAM_DATA "
+                            f"to a folder in the release's layout (looked in {', '.join(map(str, cands))})")
+
+# %% ../nbs/10_datasets.ipynb #f2t00015
+PDAM_COMMIT = 'e48314250b29d1c7b5304e7f5ff3d433b46c0593'
+_FLUO2TCGA_SHA256 = """
+1adab6680a94daf3d48567a221f75dc9d48f9a5c4d6a06edd778de9cdc2a65d5 annotations/fluo2tcga_instance_annotations.json
+02d65152141aee1e7d07270b289b79dac154799da9dbbefeaa50f73ca9c7f023 annotations/tcga_instance_annotations.json
+446da0031cb2908b39e08416ada94817b7691d9c1ecd861bc8be6ffcc25699ae raw_source_images/10_img.png
+3dc0412d9d3c72edbb2652fd8ae854c52e71919bfb0f7c99565aa1903fff2416 raw_source_images/11_img.png
+af8407401d310b7a1b33dfd7be949fe643a6c182496b1e936ef8a419f0581471 raw_source_images/12_img.png
+925f38f817c6a2b079e003afc3bf7ea90b51a86c0cafbb6132de5dd189fc2454 raw_source_images/13_img.png
+18ca47a7573fc4d40b2bb4aad124a218ffba18758a55828213e621f049cc5a16 raw_source_images/14_img.png
+bb3cb48ec2b13474ab9db38bc0fdc7c180c98bad7cc81a99775d5ddcdbfa0845 raw_source_images/15_img.png
+9bc46da35125bca5ac9057863110dd2bf9e8b423b18184f3e7238fc13a360ef1 raw_source_images/16_img.png
+8516156a1b6f410596dc7e5ae33f64a9761af7e52b6b440e9947dd3ee63aca02 raw_source_images/17_img.png
+48dd5868b718823cfe2a2af2b69089274c81b41f1d40a1075ab7fa7dc962579e raw_source_images/18_img.png
+99595bcb9da3c2c24aa05419544a0d18b660c2cf350a3bc8cec125a98926c976 raw_source_images/19_img.png
+87224dc2085b8620bf5edd0127559fbe5bac791d3fbf15ab5048733b90e662ae raw_source_images/1_img.png
+441ef43c0db4543b251fd93f5e4e6119e127b59ab5989f74ba4c641c62d816d0 raw_source_images/20_img.png
+87c2d25a8e1f59ca16105672e9693340f18b8a5bec364228e90cb64fb54824dc raw_source_images/2_img.png
+77419a3b18ed7e39b04cd6bc46e7329b36336e94f7feab9aed3168a930c66a90 raw_source_images/3_img.png
+fd63ffe9cff9976b1d9f48105b5af71fccff6cfa96868b80599a281a4e5d0d41 raw_source_images/4_img.png
+9feb50ef12d40878f39fad2ec8f0ae62ffd7118c429796850e508384a45b3e99 raw_source_images/5_img.png
+08fc9e9e7a2cc7cc35330f58f70139a2bae211b73ff3ea4d437f9aeb6aa18e38 raw_source_images/6_img.png
+39d8fa29996af527df103558e5ce4b1f9f34444c962721da5bd583d54a71d986 raw_source_images/7_img.png
+79873836eb7f8efe0b25e021fc6b468f1fab7637b4b8b5ba77d01bb432005df4 raw_source_images/8_img.png
+592f162b8e4dac3eb658b8d44f1d7f4ae1e499efd776de9fcdbd3362f60235e2 raw_source_images/9_img.png
+4dee590967a3c6cae4485a31db2a2b52d3cc66f54ca80a5d0fec6d78caf54d8e semgt/10_img.png
+9b56de9f55ff98e8804d1c441917149aeceb0ecaddd5edcd54688794d4a0929f semgt/11_img.png
+6c9460dd3f5536d2188624667cd2fa5d9b61375ed4538841581a02fba7608521 semgt/12_img.png
+7b0165d1102a55c5b0fc389aa818f035558904fd05dbd17116ffe44ddb8ca5aa semgt/13_img.png
+2dcd8de93b116e4dadb124ace2a85d1aac8d8002d0466125e942f31397db1e99 semgt/14_img.png
+48b4ec369a3e058dd48b6c789f8e4d926695fd80570c6c969fa402cc8bbd4d2c semgt/15_img.png
+9e4068ff49c67c86050765370f71f12a08bda653dc283bc60ec942eb5a6b0b0e semgt/16_img.png
+ed7411470c3b1f8057d76eb9af42f709d28dd4d838a239ebf980c7ff6b858163 semgt/17_img.png
+fb91c6af027eb5cb8a79e7165fa7b43bce7430f444789950786caeabded91a0d semgt/18_img.png
+ee8836dd2d34ef22db1c519007a5ab50ab28fe7c0a8a2e1f5c07678ec3c18fc8 semgt/19_img.png
+14872438b83e7f420fbfe31f328db35fc438149f124ffc742369d3360ae89526 semgt/1_img.png
+a179223bfb7608cde70d79eaec5100e021930ef3d1f4cb2baa2078169eda17dd semgt/20_img.png
+0ccd51101f6158cdc16a7856e74d261a88b0a72a652243c994406f4b526b244d semgt/2_img.png
+57ca911a198d9315e9142d308666c8b8c27075dba3233cc3f2f0bda1119a4a34 semgt/3_img.png
+b0455af755d1f93c361c86a8ce0d9b27ea7c301baf72e2ff239bfe7abe0ebda1 semgt/4_img.png
+6273903939a8de6d2fe326be4877d418d2819f13fc94f785e590e2ae5abfc0f1 semgt/5_img.png
+e2d922e2442c0c03c34442628c5666f668b8d3c729e317d4937b3c410662e661 semgt/6_img.png
+1c96064402e4342a2b74545f4518538f8c5f6fb90600fbc8286d0ddab9fe8261 semgt/7_img.png
+9831f115b60fbde248f2430b109b86f59bc80492912ec869bdb547cf4236b70b semgt/8_img.png
+2bab30e2ef68bafbb51cecbedb098c149f3bc660e4e76bb69825a85934473e51 semgt/9_img.png
+7ca76c0064b769515d22ce9e4130b737129c12f5cbf04c3afc65c36bd87ef5a5 source_images/10_img.png
+9ceaa03570a2d4f3df5f1c5de0d0285fa95da7db633d5e9c0b4d58884493d7d7 source_images/11_img.png
+6e588f6b7bbafcc54f74bba4d226ada83e799af3e1491d83f9bc321c512c4bc0 source_images/12_img.png
+4d6504a417634dafae1a35a1976b0d0d06e06558d779d68a4c66801f0d47fcca source_images/13_img.png
+403ea239364748f8d6f4f135f89632e8bcf3ff3a3413b3a9f76601276862a6e8 source_images/14_img.png
+d3fd10b58790b676f687764e4d5def3d05bee89aa7e829286c6e8a1df9238fbb source_images/15_img.png
+33a7f5ea22b31475f38584455d2d4d70f0c62eafdb3ac0938c1e19293bdbb9ad source_images/16_img.png
+99540d5d292f7ad7b406a6fd8734c6c0a4a08456d3b2ed7743f58ac201754185 source_images/17_img.png
+c5976a03a5bb093109ca8da14945cf086958fc9c57cd8bcfe9f1ece9df9dc730 source_images/18_img.png
+858aaa631e05b9d387f9805378e1edf246344187e062087b01e860f3c894386a source_images/19_img.png
+3b0c1ad7704be3de692a8b138aa6c6fa287dbe11220fc470ff26f35b1b051f97 source_images/1_img.png
+193900624b9c69aadba224026b100c9c79a170a93b30ff0eaffbaf2df215b597 source_images/20_img.png
+a93591a8d5d4b389c151263cab959ec2955982fa90f85a0e490254e9420b22ce source_images/2_img.png
+c3bbf78aec535f8a64135f0979a8733ea6f9a63e7e5876dbbd816e776cda52f5 source_images/3_img.png
+daf9ee23412ca89092ce5abcf45564c3ceb84a7f98a6843e698bcc926b30880c source_images/4_img.png
+2b7d7452face081e15f17d5edf07c9527b5f71a3125497e0a99b352183e02a4d source_images/5_img.png
+bc04cb49ba9ebb7a9dea3da980083d473ed4f1b038a9e5095ba9ddcc5cd9b99b source_images/6_img.png
+9af54e6bd71f80aa7a9e0ee11b91c801cac76f535db0c5c1c451f12070245d10 source_images/7_img.png
+4d33134bd0d326592d3c8ad52456f4c695eede2d30c634f4dcc658f85f973d55 source_images/8_img.png
+569fe4b2737fe512227c5e9a319fc587d3d37b202cba907090ff9d4d0f9b6bee source_images/9_img.png
+4c5326198151693e299e720664f5f0180ba94394a4f9ea85063473e6e93e385b target_images/10_img.png
+dc5644715242ddc57b3f4a50bc8ec4d936659bc2e6512316d4fd89ee630286b5 target_images/11_img.png
+5f65ac2b37cb14eb142c3bc92804aac555e463af93a6f9db58f92df82c28328c target_images/12_img.png
+d9f3d88c43f45bbd7fb74122c010ead179c5decf4170d89d12cf37601cd4fad8 target_images/13_img.png
+791c81f96514f4b2142a4c2fa8aaced8bf3b1bcc3a590960293a600ed0aea2f2 target_images/14_img.png
+e33820f01b15c39b86822a80e06797eba1ccb14f98ce805fa6fc73bf77dc6e83 target_images/15_img.png
+343632520e5038c4f007ae64413c3dc6418cb041646abbdaffd13b2c8ec1c53e target_images/16_img.png
+ec4987c2efd1555c750d5b37e0d0f1b878751f68b8975389bd2275b8bde32bc1 target_images/17_img.png
+512b1ecf2db0ba9b45e5148673f53e8ccb7fc3ab2a8be2904ea540936d67044d target_images/18_img.png
+5711616e993c31d90aa61a1a6c84dbf9d79bdd148f465418278c2dbd365ecba0 target_images/19_img.png
+5839eaafd59067c70db4794752484d1e93520366468720712ed1c646548070bc target_images/1_img.png
+6c419fe87b51656034db75ea8c188c1b65f6bacc294ab98a2c64ad81087eb4b9 target_images/20_img.png
+2b767b47a48905481eee63634d4a03811e4e7ff707cea837d2753d42cfe9245b target_images/2_img.png
+75fe9b8dd31a556a8f6f9c433c716be990c25a61528cd9bd6d5849adf12113a4 target_images/3_img.png
+c8051bcbf6f578c1fe41fe3998449ba1a0326f99d00ed56f002fcf2fcf241c7f target_images/4_img.png
+d845c0af9407382f5377ac55f6ba4196affde0b4ff37b7490bb0721e4e6e3630 target_images/5_img.png
+48eaefdf8b7e2c9324f7da876245b726a9fb44c4dfc1d7ea7c88782c9b02f60a target_images/6_img.png
+45a0c03b7ee5b5415ce313d268cc1dec8b7e63295a62ffacb5dc4d7faa48ee6c target_images/7_img.png
+58e24788a24cc58f5bc76a74273dcbb888a8872530016239a33b7b47af657151 target_images/8_img.png
+58d0123f412a1acffa06f01f118830bb0e698e36fa6a70844826fcb328db088e target_images/9_img.png
+"""
+
+def _fluo2tcga_sources(commit: str=PDAM_COMMIT) -> list:
+    base = f'https://raw.githubusercontent.com/dliu5812/PDAM/{commit}/datasets/fluo2tcga/'
+    return [Source(base + f, f, sha, extract=False) for sha, f in (l.split() for l in _FLUO2TCGA_SHA256.strip().splitlines())]
+
+DATASETS['fluo2tcga'] = DatasetInfo(
+    'fluo2tcga', "CyC-PDAM's fluorescence → H&E examples (BBBC039 → TCGA/Kumar)", 'Liu et al., CVPR 2020 (CyC-PDAM); github.com/dliu5812/PDAM',
+    '20 + 20 patches 256x256, COCO polygons (~7 MB)', 'MIT code; JSON CC BY-NC-SA 2.0; BBBC039 CC0; Kumar CC BY-NC-SA 4.0',
+    'https://github.com/dliu5812/PDAM/tree/master/datasets/fluo2tcga',
+    '{raw_source_images,source_images,semgt,target_images}/N_img.png + annotations/{fluo2tcga,tcga}_instance_annotations.json',
+    _fluo2tcga_sources(), _fluo2tcga_items, _load_fluo2tcga, read_fluo2tcga)
+ALIASES.update(pdam='fluo2tcga', pdam_fluo2tcga='fluo2tcga')
+
+@_fixture('fluo2tcga')
+def _fx_fluo2tcga(path: Path) -> None:
+    t = np.linspace(0, 2 * np.pi, 12, endpoint=False)
+    for js, folders in (('fluo2tcga', ('raw_source_images', 'source_images')), ('tcga', ('target_images',))):
+        coco = dict(images=[], annotations=[], categories=[dict(id=1, name='nuclei', supercategory='cell')])
+        for i in (1, 2):
+            lab = fixture_labels(shift=i)
+            coco['images'].append(dict(id=i, file_name=f'{i}_img.png', width=32, height=32))
+            for k in FIXTURE_IDS:
+                cy, cx = np.argwhere(lab == k).mean(0)
+                poly = np.c_[cx + 3.5 * np.cos(t), cy + 3.5 * np.sin(t)].ravel().round(1).tolist()
+                coco['annotations'].append(dict(id=len(coco['annotations']) + 1, image_id=i, category_id=1, iscrowd=0, segmentation=[poly]))
+            for f in folders: _save_png(path/f/f'{i}_img.png', fixture_image(lab, i) if f != 'raw_source_images' else
+                                        np.repeat(np.where(lab > 0, 200, 20).astype(np.uint8)[..., None], 3, -1))
+            if js == 'fluo2tcga': _save_png(path/'semgt'/f'{i}_img.png', ((lab > 0) * 255).astype(np.uint8))
+        (path/'annotations').mkdir(parents=True, exist_ok=True)
+        (path/'annotations'/f'{js}_instance_annotations.json').write_text(json.dumps(coco))

@@ -14,13 +14,13 @@ from skimage.draw import polygon as draw_polygon
 from .data import NucleiSet
 
 # %% auto #0
-__all__ = ['H_VEC', 'E_VEC', 'PRESETS', 'HE_RANGES', 'FLUO_RANGES', 'DomainPreset', 'nucleus_polygon', 'draw_instances',
-           'smooth_noise', 'chromatin_map', 'stroma_map', 'draw_rbcs', 'beer_lambert', 'bright_field', 'fluorescence',
-           'acquire', 'render', 'get_preset', 'synth_domain', 'interpolate', 'knob_ranges', 'density_for_coverage',
-           'random_preset', 'random_shift']
+__all__ = ['H_VEC', 'E_VEC', 'PRESETS', 'HE_RANGES', 'FLUO_RANGES', 'KNOB_MEANING', 'DomainPreset', 'nucleus_polygon',
+           'draw_instances', 'smooth_noise', 'chromatin_map', 'stroma_map', 'draw_rbcs', 'beer_lambert', 'bright_field',
+           'fluorescence', 'acquire', 'render', 'get_preset', 'synth_domain', 'interpolate', 'knob_ranges',
+           'density_for_coverage', 'random_preset', 'random_shift']
 
 # %% ../nbs/03_synth.ipynb #0ecd7c90
-H_VEC, E_VEC = tuple(rgb_from_hed[0].round(3)), tuple(rgb_from_hed[1].round(3))
+H_VEC, E_VEC = tuple(rgb_from_hed[0].round(3).tolist()), tuple(rgb_from_hed[1].round(3).tolist())
 
 @dataclass(frozen=True)
 class DomainPreset:
@@ -201,11 +201,19 @@ FLUO_RANGES = dict(radius=(4.5, 8.), radius_cv=(0.1, 0.25), elong=(1.1, 1.5), ir
                    texture=(0.1, 0.4), bg_texture=(0.2, 0.5), blur=(0.5, 1.4), noise=(0.01, 0.04))
 
 # %% ../nbs/03_synth.ipynb #245e9c53
+KNOB_MEANING = dict(radius='median semi-major axis (px)', radius_cv='log-normal spread of the radius', elong='largest axis ratio',
+    irregular='boundary wobble', coverage='nuclear area fraction aimed at (sets `density`)', max_overlap='largest overlap with earlier nuclei',
+    h_nuc='haematoxylin in nuclei (fluorescence: brightness)', rim='extra haematoxylin at the membrane', h_bg='haematoxylin in the background',
+    e_nuc='eosin in nuclei', e_bg='eosin in stroma', clear='fraction of clear cytoplasm', rbc='red blood cells per 1000 px²',
+    h_vec='offset per RGB component of the haematoxylin vector', e_vec='offset per RGB component of the eosin vector',
+    stain_jitter='per-tile stain variation', texture='chromatin texture', bg_texture='stroma texture', blur='Gaussian blur sigma (px)',
+    noise='additive noise (intensity)')
+
 def knob_ranges() -> pd.DataFrame:
-    "The ranges `random_preset` draws from, one row per knob (a dash: fixed at the `DomainPreset` default, or 0)."
+    "The ranges `random_preset` draws from, one row per knob (a dash: fixed at the `DomainPreset` default, 0 for `clear`, `rim`, `rbc`)."
     fmt = lambda r: '—' if r is None else f"{r[0]:g} to {r[1]:g}"
-    return pd.DataFrame({'H&E-like': {k: fmt(v) for k, v in HE_RANGES.items()},
-                         'fluorescence': {k: fmt(FLUO_RANGES.get(k)) for k in HE_RANGES}}).rename_axis('knob')
+    return pd.DataFrame({'H&E-like': {k: fmt(v) for k, v in HE_RANGES.items()}, 'fluorescence': {k: fmt(FLUO_RANGES.get(k)) for k in HE_RANGES},
+                         'what it sets': KNOB_MEANING}).rename_axis('knob')
 
 # %% ../nbs/03_synth.ipynb #98762f6d
 def density_for_coverage(coverage: float, radius: float, radius_cv: float, elong: float) -> float:

@@ -4,8 +4,8 @@
 
 # %% ../nbs/00_data.ipynb #d0022118a8
 from __future__ import annotations
-import hashlib, os, shutil, sys, tarfile, tempfile, time, zipfile, zlib
-from dataclasses import dataclass, field
+import hashlib, importlib.util, os, shutil, sys, tarfile, tempfile, time, zipfile, zlib
+from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -213,8 +213,7 @@ def _downloader(url: str, timeout: float, progress: bool):
         from urllib.request import url2pathname
         return lambda url, output_file, pooch_, check_only=False: shutil.copyfile(url2pathname(urlparse(url).path), output_file)
     if not url.startswith(('http://', 'https://')): raise ValueError(f"{url}: only http(s):// and file:// URLs can be downloaded")
-    try: import tqdm
-    except ImportError: progress = False                            # pooch's progress bar needs tqdm
+    if importlib.util.find_spec('tqdm') is None: progress = False    # pooch's progress bar needs tqdm
     return pooch.HTTPDownloader(progressbar=progress, timeout=timeout)
 
 # %% ../nbs/00_data.ipynb #d0b5828c28
@@ -230,11 +229,20 @@ def _is_client_error(e: Exception) -> bool:
     r = getattr(e, 'response', None)
     return r is not None and 400 <= getattr(r, 'status_code', 0) < 500
 
+# %% ../nbs/00_data.ipynb #d0retrv1
+def _retrieve(url: str, dest: Path, sha256: str|None, timeout: float, progress: bool) -> None:
+    "One pooch download of `url` to `dest` (temporary file, sha256 check, move), with pooch's info lines silenced."
+    import pooch
+    log = pooch.get_logger(); level = log.level
+    log.setLevel('WARNING')                                  # pooch's "Downloading ..." lines would repeat ours
+    try: pooch.retrieve(url, f"sha256:{sha256}" if sha256 else None, fname=dest.name, path=dest.parent, downloader=_downloader(url, timeout, progress))
+    finally: log.setLevel(level)
+
 # %% ../nbs/00_data.ipynb #d0e2213a00
 def fetch(url: str, dest: str|Path, sha256: str|None=None, progress: bool=True, retries: int=2, timeout: float=30.,
           check=None) -> Path:
     "Download `url` to `dest` with pooch: sha256-checked when given, else checked by `check(path)`; `retries` retries, `timeout` s per read."
-    import pooch, requests
+    import requests
     dest = Path(dest)
     if not (np.isfinite(timeout) and timeout > 0): raise ValueError(f"timeout must be a positive number of seconds, got {timeout}")
     if int(retries) != retries or retries < 0: raise ValueError(f"retries must be a whole number >= 0, got {retries}")
@@ -243,9 +251,8 @@ def fetch(url: str, dest: str|Path, sha256: str|None=None, progress: bool=True, 
         except ValueError as e:                      # a corrupt leftover with no checksum: fetch it again
             if progress: print(f"{e}; downloading it again", file=sys.stderr)
             dest.unlink()
-    known = f"sha256:{sha256}" if sha256 else None
     for attempt in range(int(retries) + 1):
-        try: pooch.retrieve(url, known, fname=dest.name, path=dest.parent, downloader=_downloader(url, timeout, progress))
+        try: _retrieve(url, dest, sha256, timeout, progress)
         except ValueError as e:                      # pooch: hash mismatch (the temporary file is already deleted)
             raise ValueError(f"{dest.name} from {url}: sha256 mismatch: {str(e).split('. ')[0]}") from None
         except (requests.exceptions.RequestException, OSError) as e:

@@ -297,10 +297,11 @@ for _s in REAL_SAMPLES.values(): _s['url'] += _s['wheel']
 
 # %% ../nbs/00_data.ipynb #d02d06daae
 def real_data_root() -> Path:
-    "The folder holding the real samples: `$MANI_NBDEV_DATA`, the checkout's `nbs/data/real`, or `~/.cache/mani_nbdev/real`."
+    "The folder holding the real samples: `$MANI_NBDEV_DATA`, the installed package's `real` (wheel), the checkout's `nbs/data/real`, or `~/.cache/mani_nbdev/real`."
     import mani_nbdev
+    pkg = Path(mani_nbdev.__file__).resolve().parent
     cands = [Path(os.environ['MANI_NBDEV_DATA']) if os.environ.get('MANI_NBDEV_DATA') else None,
-             Path(mani_nbdev.__file__).resolve().parent.parent/'nbs'/'data'/'real',
+             pkg/'real', pkg.parent/'nbs'/'data'/'real',
              Path.home()/'.cache'/'mani_nbdev'/'real']
     for c in cands:
         if c is not None and (c/'dsb2018_fluo').exists(): return c

@@ -4,15 +4,15 @@
 
 # %% ../nbs/09_hovernet.ipynb #7f691612
 from __future__ import annotations
-import math, time
-from contextlib import ExitStack
+import math, time, inspect
+from functools import partial
 from dataclasses import replace
 import numpy as np
 import pandas as pd
 import torch, torch.nn as nn, torch.nn.functional as F
 from scipy import ndimage as ndi
 from skimage.segmentation import watershed
-from skimage.morphology import disk
+from skimage.morphology import disk, remove_small_objects
 from fastai.callback.core import Callback
 from fastai.data.core import DataLoaders
 from fastai.torch_core import set_seed
@@ -22,19 +22,17 @@ from .synth import PRESETS, synth_domain, interpolate
 from .models import ProjectionHead
 from .metrics import instance_metrics
 from .pairing import PairedTiles, PairedDL, labelled_dl, to_float
-from .train import (uda_learner, TargetForward, TargetStatsCallback, MICallback, method_spec,
-                    snapshot, restore)
-from .experiments import get_scale, tidy, Job, load_domain, Scale
-from .baselines import BASELINES
+from .train import uda_learner, add_loss_term, Family, run_branches, methods_for
+from .jobs import get_scale, Job, load_domain, Scale, collect_job, planned_iters
 
 # %% auto #0
-__all__ = ['HOVERNET_40X', 'CONSEP_LIKE', 'PANNUKE_STYLES', 'INSTANCE_DOMAINS', 'INSTANCE_METRICS', 'HOVER_METHODS',
+__all__ = ['HOVERNET_40X', 'CONSEP_LIKE', 'PANNUKE_STYLES', 'INSTANCE_DOMAINS', 'INSTANCE_METRICS', 'HOVERNET',
            'INSTANCE_SCHEDULES', 'INSTANCE_METHODS', 'hv_targets', 'show_hv', 'dihedral', 'dihedral_hv',
            'sobel_kernels', 'hv_gradients', 'msge_loss', 'hv_loss', 'bn_relu_conv', 'PreActBottleneck', 'DenseBlock',
            'HoVerDecoder', 'HoVerNet', 'hovernet_splitter', 'sobel', 'remove_small', 'hv_watershed',
            'segment_instances', 'connected_instances', 'mixture_domain', 'instance_domain', 'HoVerPairedTiles',
            'HoVerAugment', 'hovernet_dls', 'HoVerCallback', 'hovernet_learner', 'predict_hovernet',
-           'evaluate_instances', 'hover_callbacks', 'train_hovernet_uda', 'instance_job', 'plan_instance',
+           'evaluate_instances', 'predict_instances', 'train_hovernet_uda', 'instance_job', 'plan_instance',
            'show_instances']
 
 # %% ../nbs/09_hovernet.ipynb #54d093df
@@ -217,11 +215,12 @@ def _minmax(x: np.ndarray) -> np.ndarray:
     lo, hi = x.min(), x.max()
     return (x - lo) / (hi - lo) if hi > lo else np.zeros_like(x)
 
+_MAX_SIZE = 'max_size' in inspect.signature(remove_small_objects).parameters    # scikit-image >= 0.26 renamed min_size
+
 def remove_small(labels: np.ndarray, min_size: int) -> np.ndarray:
-    "`labels` with instances of fewer than `min_size` pixels set to 0 (version-proof stand-in for `remove_small_objects`)."
+    "`labels` with instances of fewer than `min_size` pixels set to 0 (scikit-image's `remove_small_objects`, either API)."
     if min_size <= 0: return labels
-    small = np.bincount(labels.ravel()) < min_size; small[0] = False
-    return np.where(small[labels], 0, labels)
+    return remove_small_objects(labels, max_size=min_size - 1) if _MAX_SIZE else remove_small_objects(labels, min_size=min_size)
 
 def hv_watershed(np_prob: np.ndarray, hv: np.ndarray, ksize: int=5, thresh: float=0.5, marker_thresh: float=0.5,
                  min_size: int=3, open_radius: int=0, return_all: bool=False):
@@ -331,8 +330,7 @@ class HoVerCallback(Callback):
         self.learn.hv = m.hv
     def after_loss(self):
         if self.learn.hv_y is None: return
-        self.learn.loss_grad = self.learn.loss_grad + hv_loss(self.learn.hv, self.learn.hv_y, self.learn.yb[0], self.msge_weight)
-        self.learn.loss = self.learn.loss_grad.detach().clone()
+        add_loss_term(self.learn, hv_loss(self.learn.hv, self.learn.hv_y, self.learn.yb[0], self.msge_weight))
 
 def hovernet_learner(dls: DataLoaders, model: HoVerNet|None=None, cbs=None, lr: float=1e-3, width: int=8, depth: int=3,
                      msge_weight: float=2., **kwargs) -> Learner:
@@ -361,89 +359,53 @@ def evaluate_instances(model: HoVerNet, ds: NucleiSet, pp: dict|None=None, bs: i
     return {k: m[k] for k in INSTANCE_METRICS}
 
 # %% ../nbs/09_hovernet.ipynb #a34db8b1
-HOVER_METHODS = {
-    'source-only': lambda **kw: [],
-    'target-stats': lambda warmup=0, **kw: [TargetStatsCallback(warmup)],
-    'GRL': lambda warmup=0, grl_weight=0.1, **kw: BASELINES['GRL'](warmup=warmup, grl_weight=grl_weight),
-    'mani': lambda warmup=0, mi_weight=1., pool='mean', negatives='source_bg', **kw: [MICallback(mi_weight, warmup, pool, negatives)],
-}
+def _frozen_hovernet_learner(dls: DataLoaders, cbs=None, lr: float=1e-3, **kw) -> Learner:
+    l = hovernet_learner(dls, cbs=cbs, lr=lr, **kw); l.freeze(); return l
 
-def hover_callbacks(method: str, **kwargs) -> list:
-    "Callbacks of UDA `method` for HoVer-Net (a key of `HOVER_METHODS`)."
-    if method not in HOVER_METHODS: raise ValueError(f"unknown method {method!r}; choose from {sorted(HOVER_METHODS)}")
-    return HOVER_METHODS[method](**kwargs)
+def _unfreeze_in_phase_2(learn: Learner, phase: int):
+    if phase == 1: learn.unfreeze()                  # phase 2: everything trains, fresh optimiser state
 
-def _fit_iters(learn: Learner, n: int, lr: float, progress: bool):
-    "Train `n` more iterations (`n` a multiple of the epoch length), quietly unless `progress`."
-    if n <= 0: return
-    with ExitStack() as quiet:
-        if not progress: quiet.enter_context(learn.no_bar()); quiet.enter_context(learn.no_logging())
-        learn.fit(math.ceil(n / len(learn.dls.train)), lr)
+def predict_instances(model: HoVerNet, ds: NucleiSet, pp: dict|None=None) -> dict:
+    "NP probabilities, HV maps and watershed instances (`hv_watershed(**pp)`) of `model` on `ds`."
+    prob, hv = predict_hovernet(model, ds)
+    return dict(probs=prob, hv=hv, instances=segment_instances(prob, hv, **(pp or {})))
 
+HOVERNET = Family('hovernet', hovernet_dls, _frozen_hovernet_learner, evaluate_instances, predict_instances,
+                  _unfreeze_in_phase_2, target_prefix='', final_validation=True)
+
+# %% ../nbs/09_hovernet.ipynb #e9648646
 def train_hovernet_uda(source: NucleiSet, target: NucleiSet, methods='mani', phase1: int=40, phase2: int=40, warmup: int=20,
                        bs: int=4, lr: float=1e-3, width: int=8, depth: int=3, seed: int=0, split_seed: int|None=None,
-                       msge_weight: float=2., pp: dict|None=None, progress: bool=False, **method_kw) -> tuple:
+                       msge_weight: float=2., pp: dict|None=None, progress: bool=False, **kw) -> tuple:
     "Train HoVer-Net UDA `methods` (names or `(label, name, kwargs)`) with the two-phase schedule from one shared warm-up; returns `(learners, wide results)`."
-    methods = [method_spec(m) for m in ([methods] if isinstance(methods, str) else methods)]
-    for _, m, kw in methods: hover_callbacks(m, **{**method_kw, **kw})
-    if not 0 <= warmup <= phase1 or phase2 < 0: raise ValueError(f"need 0 <= warmup <= phase1 and phase2 >= 0, got {warmup}, {phase1}, {phase2}")
-    set_seed(seed)
-    ss = seed if split_seed is None else split_seed
-    (s_tr, _, s_te), (t_tr, t_va, t_te) = split_set(source, ss), split_set(target, ss)
-    ipe = math.gcd(math.gcd(warmup, phase1 - warmup), phase2) or 1     # every phase boundary on an epoch boundary
-    dls = hovernet_dls(s_tr, t_tr, t_va, bs=bs, iters_per_epoch=ipe, seed=seed)
-    def learner(cbs):
-        l = hovernet_learner(dls, cbs=cbs, lr=lr, width=width, depth=depth, msge_weight=msge_weight)
-        l.freeze(); return l
-    warm = None
-    if warmup and len(methods) > 1:                                  # phase 1's source-only start, once for all methods
-        wl = learner([]); _fit_iters(wl, warmup, lr, progress); warm = snapshot(wl)
-    learners, rows = {}, []
-    for label, m, kw in methods:
-        t0, done = time.time(), (warmup if warm else 0)
-        learn = learner(hover_callbacks(m, **{**method_kw, **kw, 'warmup': 0 if warm else warmup}))
-        if warm: restore(learn, warm)
-        _fit_iters(learn, phase1 - done, lr, progress)
-        learn.unfreeze()                                             # phase 2: everything trains, fresh optimiser state
-        for cb in learn.cbs:
-            if isinstance(cb, TargetForward): cb.warmup = 0          # iteration counts restart with each fit
-        _fit_iters(learn, phase2, lr, progress)
-        t, s = evaluate_instances(learn.model, t_te, pp), evaluate_instances(learn.model, s_te, pp)
-        learners[label] = learn
-        rows.append(dict(method=label, source=source.name, target=target.name, seed=seed, phase1=phase1, phase2=phase2,
-                         warmup=warmup, seconds=time.time() - t0, **t, **{f'source_{k}': v for k, v in s.items()}))
-    return learners, pd.DataFrame(rows)
+    fam = replace(HOVERNET, evaluate=partial(evaluate_instances, pp=pp), predict=partial(predict_instances, pp=pp))
+    return run_branches(source, target, methods, fam, phases=[p for p in (phase1, phase2) if p], warmup=warmup, bs=bs, lr=lr,
+                        seed=seed, split_seed=split_seed, iters_per_epoch=None, progress=progress,
+                        info=dict(phase1=phase1, phase2=phase2, warmup=warmup), model_kw=dict(width=width, depth=depth, msge_weight=msge_weight), **kw)
 
 # %% ../nbs/09_hovernet.ipynb #bb415ce3
 INSTANCE_SCHEDULES = {'tiny': dict(phase1=40, phase2=60, warmup=20, lr=3e-3), 'small': dict(phase1=500, phase2=500, warmup=100, lr=3e-3),
                       'paper': dict(phase1=5000, phase2=5000, warmup=1000, lr=1e-4)}
-INSTANCE_METHODS = ('source-only', 'target-stats', 'GRL', 'mani')
+INSTANCE_METHODS = tuple(methods_for('mani:2'))       # MaNi's Table 2, read from the registry
 
 def instance_job(source: str='consep', target: str='pannuke', seed: int=0, scale: str='tiny', methods=INSTANCE_METHODS,
                  data_root: str|None=None, n_preds: int=4, pp: dict|None=None, **kw) -> dict:
-    "Train HoVer-Net `methods` for one (source, target, seed) at `scale`; returns dict(results, history, preds)."
+    "Train HoVer-Net `methods` for one (source, target, seed) at `scale`; returns `collect_job`'s dict(results, history, preds)."
     sc = get_scale(scale)
     src, tgt = instance_domain(source, sc, data_root), instance_domain(target, sc, data_root)
     pp = pp if pp is not None else (HOVERNET_40X if sc.data == 'real' else {})
     cfg = {**dict(bs=sc.bs, lr=sc.lr, width=sc.width, depth=sc.depth), **INSTANCE_SCHEDULES.get(sc.name, {})}
     learners, wide = train_hovernet_uda(src, tgt, list(methods), seed=seed, pp=pp, **{**cfg, **kw})
-    wide = wide.assign(source=source, target=target)
     metrics = list(INSTANCE_METRICS) + [f'source_{k}' for k in INSTANCE_METRICS]
-    hist = [pd.DataFrame(cb.hist).assign(method=label) for label, l in learners.items() for cb in l.cbs if getattr(cb, 'hist', None)]
-    test = split_set(tgt, seed)[2][:n_preds]
-    preds = dict(images=test.images, masks=test.masks, labels=test.labels, probs={}, hv={}, instances={})
-    for label, l in learners.items():
-        prob, hv = predict_hovernet(l.model, test)
-        preds['probs'][label], preds['hv'][label], preds['instances'][label] = prob, hv, segment_instances(prob, hv, **pp)
-    return dict(results=tidy(wide, sc.name, metrics=metrics),
-                history=pd.concat(hist).assign(source=source, target=target, seed=seed) if hist else pd.DataFrame(), preds=preds)
+    return collect_job(learners, wide, sc.name, source, target, seed, split_set(tgt, seed)[2][:n_preds], partial(predict_instances, pp=pp), metrics)
 
 def plan_instance(scale: str='tiny', seeds=None, data_root: str|None=None, methods=INSTANCE_METHODS,
                   source: str='consep', target: str='pannuke', **kw) -> list:
     "Jobs reproducing MaNi's Table 2 (CoNSeP → PanNuke, HoVer-Net) at `scale`: one per seed, all `methods` sharing a warm-up."
-    sc = get_scale(scale)
+    sc = get_scale(scale); s = {**INSTANCE_SCHEDULES.get(sc.name, {}), **kw}
+    it = planned_iters(s.get('phase1', 40) + s.get('phase2', 40), s.get('warmup', 20), len(methods))
     return [Job('mani_nbdev.hovernet:instance_job', dict(source=source, target=target, seed=seed, scale=sc.name, methods=list(methods),
-                                                         data_root=data_root, **kw), tag=f'mani-instance-{source}-{target}')
+                                                         data_root=data_root, **kw), f'mani-instance-{source}-{target}', it)
             for seed in (sc.seeds if seeds is None else seeds)]
 
 # %% ../nbs/09_hovernet.ipynb #0dd2f1e7

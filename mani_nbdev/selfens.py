@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastai.callback.core import Callback
-from .train import TargetForward, MICallback, UDA_METHODS, train_uda, evaluate, predict_logits
+from .train import TargetForward, TargetTerm, MICallback, train_uda, evaluate, methods_for
 from .data import split_set
-from .baselines import TargetTerm, OutputAdversary, Reconstruction
-import mani_nbdev.experiments as experiments
+from .baselines import OutputAdversary, Reconstruction
+from .jobs import Job, get_scale, scale_config, load_domain, collect_job, planned_iters
 
 # %% auto #0
 __all__ = ['SELFENS_ABLATIONS', 'SELFENS_SHIFTS', 'SELFENS_PAPER_RESULTS', 'SELFENS_TABLE1_METHODS', 'SELFENS_ORDER',
@@ -32,7 +32,7 @@ class EntropyMin(TargetTerm):
         if not self.active: return
         ent = binary_entropy(self.learn.pred_t.float()).mean()
         self.add_loss(ent)
-        self.hist.append(dict(iter=self.learn.train_iter, entropy=ent.item()))
+        self.hist.append(dict(iter=self.iter, entropy=ent.item()))
 
 # %% ../nbs/08_selfens.ipynb #9c46d3ca
 def consistency_weight(t: float, peak: float=0.4, k: float=1., decay: bool=True) -> float:
@@ -51,16 +51,19 @@ class RotationConsistency(TargetTerm):
     "Self-ensembling: MSE between rot90ᵏ of the student's target prediction and an EMA teacher's prediction of the rotated tile, weighted by `consistency_weight`."
     def __init__(self, weight: float=1., warmup: int=0, peak: float=0.4, decay: bool=True, ema: float=0.99, diagnose: bool=False):
         super().__init__(weight, warmup, diagnose)
-        self.peak, self.decay, self.ema, self.teacher = peak, decay, ema, None
+        self.peak, self.decay, self.ema = peak, decay, ema
+    @property
+    def teacher(self) -> nn.Module|None: return self.aux.get('teacher')
 
-    def _make_teacher(self):
-        self.teacher = copy.deepcopy(self.learn.model)
-        for m in self.teacher.modules(): m._forward_hooks.clear(); m._forward_pre_hooks.clear()   # not other callbacks' hooks
-        for p in self.teacher.parameters(): p.requires_grad_(False); p.grad = None
+    def _copy_student(self) -> nn.Module:
+        t = copy.deepcopy(self.learn.model)
+        for m in t.modules(): m._forward_hooks.clear(); m._forward_pre_hooks.clear()   # not other callbacks' hooks
+        for p in t.parameters(): p.requires_grad_(False); p.grad = None
+        return t
 
     def after_loss(self):
         if not self.active: return
-        if self.teacher is None: self._make_teacher()
+        if self.teacher is None: self.add_aux('teacher', self._copy_student, lr_mult=None)      # an EMA, no optimiser
         k = int(torch.randint(1, 4, ()).item())
         self.teacher.train(self.learn.model.training)                 # same BatchNorm mode as the student's target pass
         with torch.no_grad():
@@ -69,7 +72,7 @@ class RotationConsistency(TargetTerm):
         mse = rotation_consistency(self.learn.pred_t.float(), t_logits.float(), k)
         w = self.weight * consistency_weight(self.progress, self.peak, decay=self.decay)
         self.add_loss(mse, w)
-        self.hist.append(dict(iter=self.learn.train_iter, mse=mse.item(), cons_w=w, k=k))
+        self.hist.append(dict(iter=self.iter, mse=mse.item(), cons_w=w, k=k))
 
     @torch.no_grad()
     def after_step(self):
@@ -184,7 +187,7 @@ def selfens_callbacks(warmup: int=0, diagnose: bool=False, crf: bool=True, entro
                       ent_weight: float=0.01, cons_weight: float=1., peak: float=0.4, ema: float=0.99, mani: bool=False,
                       mi_weight: float=1., **kw) -> list:
     "Self-ensembling UDA's callbacks; each flag switches one component (`mani=True` makes the target pass MaNi's `MICallback`)."
-    cbs = [MICallback(mi_weight, warmup, diagnose=diagnose) if mani else TargetForward(warmup, grad=True)]
+    cbs = [TargetForward(warmup, grad=True)] + ([MICallback(mi_weight, warmup, diagnose=diagnose)] if mani else [])
     if adversarial: cbs.append(OutputAdversary(adv_weight, warmup, real='pred', diagnose=diagnose))
     if reconstruction: cbs.append(Reconstruction(rec_weight, warmup, diagnose=diagnose))
     if entropy: cbs.append(EntropyMin(ent_weight, warmup, diagnose=diagnose))
@@ -193,12 +196,7 @@ def selfens_callbacks(warmup: int=0, diagnose: bool=False, crf: bool=True, entro
     return cbs
 
 SELFENS_ABLATIONS = {'selfens w/o CRF': dict(crf=False), 'selfens w/o EM': dict(entropy=False),
-                     'selfens w/o self-ensembling': dict(self_ensembling=False)}
-UDA_METHODS['SelfEnsemblingUDA'] = selfens_callbacks
-for _name, _flags in SELFENS_ABLATIONS.items():
-    UDA_METHODS[_name] = lambda _flags=_flags, **kw: selfens_callbacks(**{**kw, **_flags})
-UDA_METHODS['SelfEnsemblingUDA+MaNi'] = lambda **kw: selfens_callbacks(**{**kw, 'mani': True})
-if 'SelfEnsemblingUDA' not in experiments.EXTRA_TABLE1_METHODS: experiments.EXTRA_TABLE1_METHODS.append('SelfEnsemblingUDA')
+                     'selfens w/o self-ensembling': dict(self_ensembling=False)}      # registered in 06_train with these flags
 
 # %% ../nbs/08_selfens.ipynb #9f30666d
 def _selfens_rows(header, rows):
@@ -220,17 +218,15 @@ SELFENS_PAPER_RESULTS = pd.DataFrame(_selfens_rows(SELFENS_SHIFTS, [
     ('SelfEnsemblingUDA', .5683, .7234, .6049, .7413, .5737, .7261, .5263, .6796)]))
 
 # %% ../nbs/08_selfens.ipynb #d96012f8
-SELFENS_TABLE1_METHODS = ['source-only', 'target-stats', 'DA_ADV', 'CBST', 'CellSegUDA', 'selfens w/o EM',
-                          'selfens w/o self-ensembling', 'SelfEnsemblingUDA']
+SELFENS_TABLE1_METHODS = methods_for('selfens:1')          # read from the registry
 SELFENS_ORDER = SELFENS_TABLE1_METHODS[:-1] + ['selfens w/o CRF', 'SelfEnsemblingUDA']
 
 def selfens_job(source: str, target: str, seed: int, scale: str='tiny', methods=tuple(SELFENS_TABLE1_METHODS),
                 data_root: str|None=None, n_preds: int=4, diagnose: bool=True, **kw) -> dict:
-    "`experiments.uda_job` for `methods`, plus a 'selfens w/o CRF' row from the trained SelfEnsemblingUDA model evaluated without its CRF."
-    sc = experiments.get_scale(scale)
-    src, tgt = experiments.load_domain(source, sc, data_root), experiments.load_domain(target, sc, data_root)
-    cfg = dict(iters=sc.iters, warmup=sc.warmup, bs=sc.bs, lr=sc.lr, width=sc.width, depth=sc.depth)
-    learners, wide = train_uda(src, tgt, list(methods), seed=seed, progress=False, diagnose=diagnose, **{**cfg, **kw})
+    "`jobs.uda_job` for `methods`, plus a 'selfens w/o CRF' row from the trained SelfEnsemblingUDA model evaluated without its CRF."
+    sc = get_scale(scale)
+    src, tgt = load_domain(source, sc, data_root), load_domain(target, sc, data_root)
+    learners, wide = train_uda(src, tgt, list(methods), seed=seed, progress=False, diagnose=diagnose, **{**scale_config(sc), **kw})
     ss = kw.get('split_seed', seed)
     s_te, t_te = split_set(src, ss)[2], split_set(tgt, ss)[2]
     if 'SelfEnsemblingUDA' in learners and isinstance(learners['SelfEnsemblingUDA'].model, CRFSegmenter):
@@ -242,17 +238,12 @@ def selfens_job(source: str, target: str, seed: int, scale: str='tiny', methods=
         learners = {**learners, 'selfens w/o CRF': raw}
     order = {m: i for i, m in enumerate(SELFENS_ORDER)}
     wide = wide.sort_values('method', key=lambda c: c.map(lambda m: order.get(m, len(order))), kind='stable').reset_index(drop=True)
-    hist = [pd.DataFrame(cb.hist).assign(method=label) for label, l in learners.items() if hasattr(l, 'cbs')
-            for cb in l.cbs if getattr(cb, 'hist', None)]
-    history = pd.concat(hist).assign(source=source, target=target, seed=seed) if hist else pd.DataFrame()
-    test = t_te[:n_preds]
-    preds = {label: torch.sigmoid(predict_logits(getattr(l, 'model', l), test))[:, 0].numpy() for label, l in learners.items()}
-    return dict(results=experiments.tidy(wide, sc.name), history=history, preds=dict(images=test.images, masks=test.masks, probs=preds))
+    return collect_job(learners, wide, sc.name, source, target, seed, t_te[:n_preds])
 
 def plan_selfens(scale: str='tiny', seeds=None, data_root: str|None=None, shifts=None, methods=None, split: bool=False,
                  groups=None, **kw) -> list:
     "Jobs reproducing the self-ensembling paper's Table 1 (DA_ADV, CBST, CellSegUDA, the framework and its ablations) with both controls."
-    sc = experiments.get_scale(scale)
+    sc = get_scale(scale)
     methods = list(methods or SELFENS_TABLE1_METHODS)
     if groups is None:
         ours = [m for m in methods if isinstance(m, str) and (m.startswith('selfens') or m.startswith('SelfEnsembling'))]
@@ -261,6 +252,7 @@ def plan_selfens(scale: str='tiny', seeds=None, data_root: str|None=None, shifts
     for seed in (sc.seeds if seeds is None else seeds):
         for src, tgt in (shifts or SELFENS_SHIFTS):
             for i, g in enumerate(groups):
-                jobs.append(experiments.Job('mani_nbdev.selfens:selfens_job', dict(source=src, target=tgt, seed=seed, scale=sc.name,
-                                            methods=list(g), data_root=data_root, **kw), tag=f'selfens-{src}-{tgt}' + (f'-{i}' if len(groups) > 1 else '')))
+                jobs.append(Job('mani_nbdev.selfens:selfens_job', dict(source=src, target=tgt, seed=seed, scale=sc.name, methods=list(g),
+                                data_root=data_root, **kw), f'selfens-{src}-{tgt}' + (f'-{i}' if len(groups) > 1 else ''),
+                                planned_iters(kw.get('iters', sc.iters), kw.get('warmup', sc.warmup), len(g))))
     return jobs

@@ -118,8 +118,10 @@ def peek(self: PairedDL) -> tuple:
         (ds.rng.bit_generator.state, ds.src, ds.tgt, self.rng), g = saved
         if gen is not None: gen.set_state(g)
 
-# %% ../nbs/04_pairing.ipynb #f50cc41a
-def _rgb(x: torch.Tensor) -> np.ndarray: return (x.permute(1, 2, 0).float().cpu().numpy().clip(0, 1) * 255).astype(np.uint8)
+# %% ../nbs/04_pairing.ipynb #44dcbb51
+def _rgb(x: torch.Tensor) -> np.ndarray:
+    x = x.expand(3, -1, -1) if x.shape[0] == 1 else x              # grey tiles shown as RGB
+    return (x.permute(1, 2, 0).float().cpu().numpy().clip(0, 1) * 255).astype(np.uint8)
 def _binary(m: torch.Tensor) -> np.ndarray:
     m = m > 0 if m.is_floating_point() else m.bool()                # logits, or a decoded mask
     return m.reshape(m.shape[-2:]).cpu().numpy().astype(int)
@@ -129,7 +131,7 @@ def _overlay(x: torch.Tensor, y: torch.Tensor|None=None, pred: torch.Tensor|None
     img = _rgb(x) if y is None else outline(_rgb(x), _binary(y))
     return img if pred is None else outline(img, _binary(pred), (255, 0, 255))
 
-# %% ../nbs/04_pairing.ipynb #0c5fdc24
+# %% ../nbs/04_pairing.ipynb #06a3e19e
 def _show_rows(rows: list, titles: list, figsize_per: float=1.6):
     "Plot rows of RGB images, one title per row; returns the axes."
     n = max(len(r) for r in rows)
@@ -140,7 +142,9 @@ def _show_rows(rows: list, titles: list, figsize_per: float=1.6):
     for ax in axs.flat: ax.axis('off')
     return axs
 
-def _target_pos(b: tuple) -> int: return next(i for i in range(2, len(b)) if b[i].shape[1] == 3)
+def _target_pos(b: tuple) -> int:
+    "Index of the target images in an image-pair batch: the first tensor after the source mask shaped like the source images."
+    return next((i for i in range(2, len(b)) if b[i].shape[1] == b[0].shape[1]), 2)
 
 # %% ../nbs/04_pairing.ipynb #bab78566
 @patch

@@ -33,6 +33,7 @@ def main(path: str, *flags: str):
     for i, cell in enumerate(nb.cells):
         if skip(cell): continue
         print(f'[run_store] cell {i}: {cell.source.splitlines()[0][:70] if cell.source else ""}', flush=True)
+        cell.outputs = []                          # a cell that now prints nothing must not keep its old outputs
         sh.cell(cell)
         if sh.exc:
             print(cell.source, file=sys.stderr)

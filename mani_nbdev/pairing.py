@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 
 # %% auto #0
 __all__ = ['image_tensor', 'mask_tensor', 'to_float', 'balanced_draw', 'PairedTiles', 'random_affine', 'flip_rotate',
-           'PairedAugment', 'PairedDL', 'LabelledDL', 'labelled_dl', 'paired_dls']
+           'PairedAugment', 'AugmentBatch', 'PairedDL', 'LabelledDL', 'TileList', 'labelled_dl', 'paired_dls']
 
 # %% ../nbs/04_pairing.ipynb #045cacce
 def image_tensor(ds: NucleiSet) -> torch.Tensor:
@@ -66,6 +66,15 @@ class PairedTiles(torch.utils.data.Dataset):
         s, t = self.src[i], self.tgt[i]
         return (self.xs[s], self.ys[s], self.xt[t]) + ((self.yt[t],) if self.yt is not None else ())
 
+# %% ../nbs/04_pairing.ipynb #f4e6558e
+@patch
+def new_empty(self: PairedTiles) -> PairedTiles:
+    "An empty copy (no tiles, no pairs), for `learn.export`."
+    e = type(self).__new__(type(self))
+    for k, v in vars(self).items(): setattr(e, k, v[:0] if isinstance(v, (torch.Tensor, np.ndarray)) else v)
+    e.n_items = 0
+    return e
+
 # %% ../nbs/04_pairing.ipynb #d1b9c54e
 def random_affine(n: int, p_flip: float=0.75, max_deg: float=90., p_rot: float=0.75, device=None, generator: torch.Generator|None=None) -> torch.Tensor:
     "`n` random 2×3 affine matrices on `device`: each axis flipped with probability `p_flip`/2, and with probability `p_rot` a rotation in ±`max_deg`°."
@@ -95,6 +104,16 @@ class PairedAugment:
         xs, ys = flip_rotate(b[0], b[1], **self.kwargs)
         xt, yt = flip_rotate(b[2], b[3] if len(b) > 3 else None, **self.kwargs)
         return (xs, ys, xt) + ((yt,) if len(b) > 3 else ())
+
+# %% ../nbs/04_pairing.ipynb #44d69539
+class AugmentBatch:
+    "`after_batch` of the paired loader: uint8 → float (`to_float`), then `aug` (picklable, unlike a lambda)."
+    def __init__(self, aug: PairedAugment): self.aug = aug
+    def __call__(self, b: tuple) -> tuple: return self.aug(to_float(b))
+
+@patch
+def __getstate__(self: PairedAugment) -> dict:
+    return dict(kwargs={k: v for k, v in self.kwargs.items() if k != 'generator'})
 
 # %% ../nbs/04_pairing.ipynb #73221500
 class PairedDL(DataLoader):
@@ -179,12 +198,17 @@ def show_results(self: LabelledDL, b: tuple, out: torch.Tensor, max_n: int=8, fi
     rows = [[_overlay(x, y, o) for x, y, o in zip(b[0][:max_n], b[1][:max_n], out[:max_n])]]
     return _show_rows(rows, ['label (green), prediction (magenta)'], figsize_per)
 
+# %% ../nbs/04_pairing.ipynb #5f3854ce
+class TileList(list):
+    "A list of labelled tiles `(x, y)` that fastai can empty (`new_empty`) for `learn.export`."
+    def new_empty(self) -> TileList: return type(self)()
+
 # %% ../nbs/04_pairing.ipynb #dbfc70b3
 def labelled_dl(ds: NucleiSet, bs: int=16, device=None) -> LabelledDL:
     "Loader of labelled tiles `(x, y)`, in order, no augmentation; tiles kept on `device` when given."
     xs, ys = image_tensor(ds), mask_tensor(ds)
     if device is not None: xs, ys = xs.to(device), ys.to(device)
-    return LabelledDL(list(zip(xs, ys)), bs=bs, shuffle=False, drop_last=False, after_batch=to_float, device=device)
+    return LabelledDL(TileList(zip(xs, ys)), bs=bs, shuffle=False, drop_last=False, after_batch=to_float, device=device)
 
 # %% ../nbs/04_pairing.ipynb #cee3357c
 def paired_dls(source: NucleiSet, target: NucleiSet, valid: NucleiSet, test: NucleiSet|None=None, bs: int=4,
@@ -196,7 +220,7 @@ def paired_dls(source: NucleiSet, target: NucleiSet, valid: NucleiSet, test: Nuc
     if len(ds) < bs: raise ValueError(f"an epoch of {len(ds)} items is shorter than one batch of {bs}")
     gen = torch.Generator(device=device).manual_seed(seed) if augment else None
     aug = PairedAugment(max_deg=max_deg, generator=gen) if augment else None
-    train = PairedDL(ds, bs=bs, shuffle=False, drop_last=True, after_batch=(lambda b: aug(to_float(b))) if augment else to_float, device=device)
+    train = PairedDL(ds, bs=bs, shuffle=False, drop_last=True, after_batch=AugmentBatch(aug) if augment else to_float, device=device)
     train.aug_generator = gen                                  # saved and restored with the pairing state (06_train)
     loaders = [train, labelled_dl(valid, valid_bs, device)] + ([labelled_dl(test, valid_bs, device)] if test is not None else [])
     return DataLoaders(*loaders, device=device)

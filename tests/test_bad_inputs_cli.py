@@ -26,9 +26,8 @@ def one_line_error(r, contains: str):
     (['--iters', '10', '--warmup', '10'], 'below --iters'), (['--method', 'nope'], "unknown method 'nope'"),
     (['--source', 'brca'], "unknown domain 'brca'"), (['--device', 'cuda:7'] if not torch.cuda.is_available() else ['--device', 'tpu'], 'device')])
 def test_train_arguments_checked_before_training(tmp_path, args, msg):
-    t0 = time.time()
     one_line_error(mani('train', '--out', tmp_path, *args), msg)
-    assert time.time() - t0 < 60                                     # refused before any training
+    assert not (tmp_path/'checkpoints').exists()                     # refused before any training
 
 def test_out_naming_a_file_fails_first(tmp_path):
     f = tmp_path/'results'; f.write_text('a file')

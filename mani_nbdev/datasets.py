@@ -1206,3 +1206,29 @@ def _fx_fluo2tcga(path: Path) -> None:
             if js == 'fluo2tcga': _save_png(path/'semgt'/f'{i}_img.png', ((lab > 0) * 255).astype(np.uint8))
         (path/'annotations').mkdir(parents=True, exist_ok=True)
         (path/'annotations'/f'{js}_instance_annotations.json').write_text(json.dumps(coco))
+
+# %% ../nbs/10_datasets.ipynb #76ff011d
+def _cardiac(name: str) -> Callable:
+    "Function `name` of `mani_nbdev.cardiac`, imported when first called (that module imports this one)."
+    def call(*args, **kwargs):
+        from importlib import import_module
+        return getattr(import_module('mani_nbdev.cardiac'), name)(*args, **kwargs)
+    call.__name__ = call.__qualname__ = name
+    return call
+
+_CARDIAC_NOTE = ("{title} is released after registration on {page}; unpack it into {{dest}} (parent folders do not matter: "
+                 "files are found by name), then run `mani-nbdev data check {name}`.")
+DATASETS['mscmrseg'] = DatasetInfo(
+    'mscmrseg', 'MS-CMRSeg 2019: multi-sequence cardiac MR (bSSFP "C0", T2, LGE), short axis', 'Zhuang, IEEE TPAMI 41(12) 2019',
+    '45 patients x 3 sequences; labels: C0 1-35, LGE 1-5 (challenge release)', 'research use after registration (see page)',
+    'https://zmiclab.github.io/zxh/0/mscmrseg19/',
+    'C0LET2_nii45_for_challenge19/c0t2lge/patientN_{C0,T2,LGE}.nii.gz + c0gt/patientN_C0_manual.nii.gz + lgegt/patientN_LGE_manual.nii.gz',
+    [], _cardiac('mscmrseg_items'), _cardiac('load_volume_item'), _cardiac('read_mscmrseg'),
+    note=_CARDIAC_NOTE.format(title='MS-CMRSeg 2019', page='https://zmiclab.github.io/zxh/0/mscmrseg19/', name='mscmrseg'))
+DATASETS['mmwhs'] = DatasetInfo(
+    'mmwhs', 'MM-WHS 2017: multi-modality whole-heart CT and MR', 'Zhuang and Shen, Medical Image Analysis 31 2016',
+    '20 labelled CT + 20 labelled MR volumes', 'research use after registration (see page)', 'https://zmiclab.github.io/zxh/0/mmwhs/',
+    '{ct,mr}_train/{ct,mr}_train_10NN_image.nii.gz + {ct,mr}_train_10NN_label.nii.gz', [],
+    _cardiac('mmwhs_items'), _cardiac('load_volume_item'), _cardiac('read_mmwhs'), sample=lambda items: items[:1] + items[-1:],
+    note=_CARDIAC_NOTE.format(title='MM-WHS', page='https://zmiclab.github.io/zxh/0/mmwhs/', name='mmwhs'))
+_FIXTURES['mscmrseg'], _FIXTURES['mmwhs'] = _cardiac('write_mscmrseg_fixture'), _cardiac('write_mmwhs_fixture')

@@ -207,6 +207,8 @@ def _save(self: Reproduction, out: str|Path) -> Path:
     if self.preds:
         try: self.plot_predictions(); plt.savefig(out/'predictions.png', dpi=110, bbox_inches='tight'); plt.close()
         except (KeyError, ValueError): plt.close()
+    spec = REPRODUCTIONS.get(self.name)
+    if spec is not None and spec.report: resolve(spec.report)(self, out)          # the reproduction's own figures and tables
     return out
 Reproduction.save = _save
 
@@ -217,11 +219,13 @@ class ReproSpec:
     plan: str
     metric: str = 'target_dice'
     paper: str = 'mani_nbdev.experiments:PAPER_RESULTS'
+    report: str|None = None          # 'module:function' called as f(reproduction, out) by `save`, for extra figures and tables
 
 REPRODUCTIONS = {
     'mani': ReproSpec('mani_nbdev.experiments:plan_mani'),
     'selfens': ReproSpec('mani_nbdev.selfens:plan_selfens', paper='mani_nbdev.selfens:SELFENS_PAPER_RESULTS'),
     'mani-instance': ReproSpec('mani_nbdev.hovernet:plan_instance', metric='pq'),
+    'udavae': ReproSpec('mani_nbdev.udavae:plan_udavae', paper='mani_nbdev.udavae:UDAVAE_PAPER_RESULTS', report='mani_nbdev.udavae:save_udavae'),
 }
 
 # %% ../nbs/11_experiments.ipynb #b6550404

@@ -404,6 +404,7 @@ register_method('UDA-VAE + seq + att', _UV, ('udavae:ablation',), '... and spati
 register_method('UDA-VAE + seq + att + global', _UV, ('udavae:ablation',), '... and the global MI term', sequential=True, attention=True, mi=True, local_mi=False, prior=False)
 register_method('UDA-VAE + seq + att + global + local', _UV, ('udavae:ablation',), '... and the local MI term', sequential=True, attention=True, mi=True, prior=False)
 register_method('UDA-VAE++ (no att)', _UV, ('udavae:ablation',), 'UDA-VAE++ without attention', sequential=True, mi=True)
+register_method('UDA-VAE++ (code prior)', _UV, ('udavae:ablation',), "UDA-VAE++ with the public code's cooperative prior term", sequential=True, attention=True, mi=True, prior_mode='cooperative')
 register_method('mani (class-wise)', 'mani_nbdev.udavae:classwise_mani_callbacks', ('udavae:1', 'udavae:2', 'udavae:3'), "MaNi's MI term per class on the variational UNet")
 
 # %% ../nbs/06_train.ipynb #60f738c3

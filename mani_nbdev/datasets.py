@@ -1232,3 +1232,4 @@ DATASETS['mmwhs'] = DatasetInfo(
     _cardiac('mmwhs_items'), _cardiac('load_volume_item'), _cardiac('read_mmwhs'), sample=lambda items: items[:1] + items[-1:],
     note=_CARDIAC_NOTE.format(title='MM-WHS', page='https://zmiclab.github.io/zxh/0/mmwhs/', name='mmwhs'))
 _FIXTURES['mscmrseg'], _FIXTURES['mmwhs'] = _cardiac('write_mscmrseg_fixture'), _cardiac('write_mmwhs_fixture')
+ALIASES.update(bssfp='mscmrseg', lge='mscmrseg', ct='mmwhs', mr='mmwhs')      # the reproduction's domain names

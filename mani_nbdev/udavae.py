@@ -508,7 +508,7 @@ def train_udavae(source: CardiacSet, target: CardiacSet, methods=('source-only',
                         iters_per_epoch=iters_per_epoch, progress=progress, diagnose=diagnose, device=device,
                         info=dict(iters=iters, warmup=warmup), model_kw=dict(width=width, n_classes=source.n_classes), **kw)
 
-# %% ../nbs/14_udavae.ipynb #78932a2b
+# %% ../nbs/14_udavae.ipynb #f3066945
 @dataclass(frozen=True)
 class CardiacScale:
     "Sizes and schedule of the cardiac reproduction at one scale (`data`: 'synthetic' phantoms or the 'real' datasets)."
@@ -526,7 +526,7 @@ class CardiacScale:
     data: str = 'synthetic'
 
 UDAVAE_SCALES = {s.name: s for s in [
-    CardiacScale('tiny', iters=80, warmup=40),
+    CardiacScale('tiny', iters=60, warmup=30, n=100, iters_per_epoch=15),
     CardiacScale('small', iters=300, warmup=100, n=240, seeds=(0, 1, 2, 3, 4), iters_per_epoch=50),
     CardiacScale('paper', iters=3000, warmup=300, size=192, width=64, rec_width=32, bs=12, lr=1e-4, seeds=(0, 1, 2, 3, 4),
                  iters_per_epoch=100, data='real')]}
@@ -624,7 +624,7 @@ def plan_udavae(scale: str='tiny', seeds=None, data_root: str|None=None, tables=
                             tag=f'udavae-{t}-{s}-{g}', iters=planned_iters(sc.iters, sc.warmup, len(rows))))
     return jobs
 
-# %% ../nbs/14_udavae.ipynb #f25340b8
+# %% ../nbs/14_udavae.ipynb #4d06602c
 def _paper_table(table: str, source: str, target: str, classes: tuple, rows: list, metric: str='dice', scale: float=100.) -> list:
     out = []
     for method, *vals in rows:
@@ -649,7 +649,7 @@ UDAVAE_PAPER_RESULTS = pd.DataFrame(
                                                   ('UDA-VAE + seq + att + global', 69.25, 84.70, 75.63), ('UDA-VAE + seq + att + global + local', 68.49, 87.50, 77.37),
                                                   ('UDA-VAE++ (no att)', 70.75, 88.64, 75.82), ('UDA-VAE++', 69.81, 87.54, 77.13)]))
 
-# %% ../nbs/14_udavae.ipynb #848be09d
+# %% ../nbs/14_udavae.ipynb #2424ec12
 def _shift(s, t): return f"{s} → {t}"
 
 def class_table(rep, source: str, target: str, metric: str='dice', methods=None, paper_table: str|None=None) -> pd.DataFrame:
@@ -686,7 +686,7 @@ def plot_class_dice(rep, methods=UDAVAE_ROWS, axs=None):
     np.ravel(axs)[0].set_ylabel('target Dice'); np.ravel(axs)[0].legend(fontsize=6, ncol=2, loc='lower center', bbox_to_anchor=(0.5, 1.08), frameon=False)
     return axs
 
-# %% ../nbs/14_udavae.ipynb #b4b98ff3
+# %% ../nbs/14_udavae.ipynb #bc1fda48
 def plot_cardiac_predictions(rep, methods=('source-only', 'UDA-VAE', 'UDA-VAE++'), n: int=2, figsize_per: float=1.2):
     "Target test slices (first job of each shift): image, ground truth and each method's prediction, coloured by class."
     import matplotlib.pyplot as plt

@@ -4,7 +4,7 @@
 
 # %% ../nbs/13_pdam.ipynb #pdam0004
 from __future__ import annotations
-import math, time, warnings
+import math, time
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from functools import partial
@@ -22,21 +22,20 @@ from fastai.learner import Learner
 from fastai.optimizer import Adam
 from fastai.torch_core import set_seed
 from .data import NucleiSet, tile_set, split_set, relabel
-from .synth import synth_domain
 from .metrics import instance_metrics, instance_counts
 from .pairing import paired_dls
 from .train import (AuxCallback, TargetTerm, TargetForward, add_loss_term, global_iter, Family, run_branches,
-                              uda_learner, methods_for)
+                              uda_learner)
 from .baselines import grad_reverse, dann_lambda
 from .hovernet import HoVerNet, hovernet_dls, hovernet_learner, hv_loss, predict_hovernet, segment_instances
 from .jobs import get_scale, load_domain, collect_job, Job, planned_iters, Scale
 
 # %% auto #0
 __all__ = ['HOVERNET_TAPS', 'PDAM_METRICS', 'PDAM_HOVERNET', 'FLUO2TCGA_SHIFT', 'PDAM_SHIFTS', 'PDAM_SCHEDULES', 'PDAM_ROWS',
-           'PDAM_CORE_ROWS', 'PDAM_PAPER_RESULTS', 'MASKRCNN_TAPS', 'invert_fluorescence', 'nuclei_per_tile',
-           'drop_sparse', 'lab_stats', 'reinhard_transfer', 'ResnetBlock', 'resnet_generator', 'patch_discriminator',
-           'CycleGAN', 'cycle_identity_loss', 'lsgan_loss', 'CycleGANCallback', 'train_cyclegan', 'translate',
-           'hed_distance', 'lab_moment_distance', 'translation_distances', 'haematoxylin', 'otsu_nuclei',
+           'PDAM_CORE_ROWS', 'PDAM_PAPER_RESULTS', 'MASKRCNN_TAPS', 'PDAM_MASKRCNN', 'invert_fluorescence',
+           'nuclei_per_tile', 'drop_sparse', 'lab_stats', 'reinhard_transfer', 'ResnetBlock', 'resnet_generator',
+           'patch_discriminator', 'CycleGAN', 'cycle_identity_loss', 'lsgan_loss', 'CycleGANCallback', 'train_cyclegan',
+           'translate', 'hed_distance', 'lab_moment_distance', 'translation_distances', 'haematoxylin', 'otsu_nuclei',
            'auxiliary_nuclei', 'inpaint_nuclei', 'inpaint_set', 'count_objects', 'inpainting_report', 'maskrcnn_model',
            'maskrcnn_targets', 'step_time_ms', 'FeatureTap', 'image_discriminator', 'ResBlock',
            'semantic_discriminator', 'instance_discriminator', 'task_weight', 'domain_loss', 'PDAMTaps', 'PDAMLevel',
@@ -44,7 +43,8 @@ __all__ = ['HOVERNET_TAPS', 'PDAM_METRICS', 'PDAM_HOVERNET', 'FLUO2TCGA_SHIFT', 
            'InstanceLevelDA', 'roi_instance_features', 'hovernet_task_losses', 'TaskReweighting', 'pdam_callbacks',
            'cycada_callbacks', 'pdam_scores', 'predict_pdam', 'evaluate_pdam', 'PDAMData', 'translate_source',
            'pdam_domains', 'pdam_job', 'pdam_planned_iters', 'plan_pdam', 'MaskRCNNSegmenter', 'MaskRCNNCallback',
-           'maskrcnn_task_losses', 'maskrcnn_learner']
+           'maskrcnn_task_losses', 'maskrcnn_learner', 'paper_lr', 'PaperSchedule', 'predict_maskrcnn',
+           'evaluate_maskrcnn']
 
 # %% ../nbs/13_pdam.ipynb #pdam0008
 def invert_fluorescence(images: np.ndarray) -> np.ndarray:
@@ -245,11 +245,12 @@ def inpainting_report(ds: NucleiSet, radius: int=3, min_area: int=10, rim: int=2
     return pd.DataFrame(rows, index=ds.meta.get('file', pd.Series(range(len(ds)))).tolist())
 
 # %% ../nbs/13_pdam.ipynb #pdam0061
-def maskrcnn_model(size: int=64, backbone: str='resnet18', num_classes: int=2, detections: int=100) -> nn.Module:
-    "torchvision `MaskRCNN` on a ResNet-FPN backbone, no pretrained weights (no download), inputs kept at `size`."
+def maskrcnn_model(size: int=64, backbone: str='resnet18', num_classes: int=2, detections: int=100, groups: int=32) -> nn.Module:
+    "torchvision `MaskRCNN` on a ResNet-FPN backbone with GroupNorm (`groups`, the paper's; 0: torchvision's frozen BatchNorm), no pretrained weights, inputs kept at `size`."
     from torchvision.models.detection import MaskRCNN
     from torchvision.models.detection.backbone_utils import resnet_fpn_backbone
-    bb = resnet_fpn_backbone(backbone_name=backbone, weights=None, trainable_layers=5)
+    norm = {'norm_layer': lambda c: nn.GroupNorm(groups, c)} if groups else {}
+    bb = resnet_fpn_backbone(backbone_name=backbone, weights=None, trainable_layers=5, **norm)
     return MaskRCNN(bb, num_classes=num_classes, min_size=size, max_size=size, box_detections_per_img=detections)
 
 def maskrcnn_targets(labels: torch.Tensor) -> list:
@@ -541,8 +542,9 @@ PDAM_SHIFTS = {'tiny': [FLUO2TCGA_SHIFT, ('bbbc039', 'tcia')],
                'small': [FLUO2TCGA_SHIFT, ('bbbc039', 'tcia'), ('dsb2018_fluo', 'hgsc_he')],
                'paper': [('bbbc039', 'monuseg'), ('bbbc039', 'tnbc')]}
 PDAM_SCHEDULES = {'tiny': dict(size=48, iters=48, warmup=16, lr=3e-3, width=8, depth=3, gan_iters=400, fluo2tcga_scale=0.75),
-                  'small': dict(size=64, iters=300, warmup=100, lr=3e-3, width=8, depth=3, gan_iters=600, fluo2tcga_scale=0.75),
-                  'paper': dict(size=256, iters=24000, warmup=500, lr=2e-3, width=32, depth=4, gan_iters=20000, fluo2tcga_scale=1.)}
+                  'small': dict(size=48, iters=240, warmup=80, lr=3e-3, width=8, depth=3, gan_iters=400, fluo2tcga_scale=0.75),
+                  'paper': dict(size=256, iters=24000, warmup=0, lr=2e-3, width=32, depth=4, gan_iters=20000, fluo2tcga_scale=1.,
+                                base='maskrcnn', bs=1, backbone='resnet101', lr_warmup=500)}
 
 @dataclass
 class PDAMData:
@@ -575,7 +577,7 @@ def _fluo2tcga_sets(sc: Scale, cfg: dict, data_root, translator: str, seed: int)
 def pdam_domains(source: str, target: str, scale: str|Scale='tiny', data_root: str|None=None, translator: str='auto',
                  min_nuclei: int=3, seed: int=0, **cfg) -> PDAMData:
     "The raw, translated, inpainted source tiles and the target tiles of one CyC-PDAM shift at `scale` (`translator`: 'auto', 'authors', 'reinhard', 'cyclegan')."
-    sc = get_scale(scale); cfg = {**PDAM_SCHEDULES.get(sc.name, PDAM_SCHEDULES['tiny']), 'size': sc.size, **cfg}
+    sc = get_scale(scale); cfg = {**PDAM_SCHEDULES.get(sc.name, PDAM_SCHEDULES['tiny']), **cfg}
     sc = replace(sc, size=cfg['size'])
     if (source, target) == FLUO2TCGA_SHIFT: raw, trans, inp, tgt, translator = _fluo2tcga_sets(sc, cfg, data_root, translator, seed)
     else:
@@ -619,13 +621,15 @@ def pdam_job(source: str, target: str, seed: int=0, scale: str='tiny', rows=None
     data = pdam_domains(source, target, sc, data_root, translator, seed=seed, **{k: cfg[k] for k in ('size', 'gan_iters', 'fluo2tcga_scale')})
     test, outs = split_set(data.target, seed)[2][:n_preds], []
     metrics = list(PDAM_METRICS) + [f'source_{m}' for m in PDAM_METRICS]
+    if cfg.get('base', 'hovernet') == 'hovernet': family, mkw, extra = PDAM_HOVERNET, dict(width=cfg['width'], depth=cfg['depth']), {}
+    else: family, mkw, extra = PDAM_MASKRCNN, dict(size=cfg['size'], backbone=cfg['backbone'], lr_warmup=cfg['lr_warmup']), dict(taps=MASKRCNN_TAPS)
     for variant in ('raw', 'translated', 'inpainted', 'target'):
         ms = [(r, PDAM_ROWS[r][0], {}) for r in rows if PDAM_ROWS[r][1] == variant]
         if not ms: continue
-        learners, wide = run_branches(getattr(data, variant), data.target, ms, PDAM_HOVERNET, phases=(cfg['iters'],), warmup=cfg['warmup'],
-                                      bs=sc.bs, lr=cfg['lr'], seed=seed, iters_per_epoch=None, progress=False,
-                                      info=dict(iters=cfg['iters'], warmup=cfg['warmup']), model_kw=dict(width=cfg['width'], depth=cfg['depth']))
-        outs.append(collect_job(learners, wide, sc.name, source, target, seed, test, predict_pdam, metrics))
+        learners, wide = run_branches(getattr(data, variant), data.target, ms, family, phases=(cfg['iters'],), warmup=cfg['warmup'],
+                                      bs=cfg.get('bs', sc.bs), lr=cfg['lr'], seed=seed, iters_per_epoch=None, progress=False,
+                                      info=dict(iters=cfg['iters'], warmup=cfg['warmup']), model_kw=mkw, **extra)
+        outs.append(collect_job(learners, wide, sc.name, source, target, seed, test, family.predict, metrics))
     return _merge_jobs(outs)
 
 # %% ../nbs/13_pdam.ipynb #pdam0123
@@ -706,9 +710,45 @@ def maskrcnn_task_losses(learn: Learner) -> dict:
 MASKRCNN_TAPS = PDAMTaps(levels=lambda m: [m.net.backbone], instance=lambda cb, k: cb.learn.model.box_feats[k] if len(cb.learn.model.box_feats) > k else None,
                          instance_modules=lambda m: [], tasks=maskrcnn_task_losses)
 
-def maskrcnn_learner(dls, cbs=None, lr: float=2e-3, size: int=256, backbone: str='resnet50', **kw) -> Learner:
-    "A package learner training `MaskRCNNSegmenter` (SGD, momentum 0.9, weight decay 1e-3, as the paper) on paired batches; methods come as `cbs`."
+def maskrcnn_learner(dls, cbs=None, lr: float=2e-3, size: int=256, backbone: str='resnet50', lr_warmup: int=500, **kw) -> Learner:
+    "A package learner training `MaskRCNNSegmenter` with the paper's optimiser (SGD, momentum 0.9, weight decay 1e-3, `PaperSchedule`); methods come as `cbs`."
     from fastai.optimizer import SGD
     model = MaskRCNNSegmenter(size, backbone)
     loss = lambda pred, *y: sum(model.losses.values()) if model.losses else pred.sum() * 0
-    return uda_learner(dls, model, cbs=[MaskRCNNCallback()] + list(cbs or []), lr=lr, loss_func=loss, opt_func=partial(SGD, mom=0.9, wd=1e-3), **kw)
+    cbs = [MaskRCNNCallback(), PaperSchedule(lr, lr_warmup)] + list(cbs or [])
+    return uda_learner(dls, model, cbs=cbs, lr=lr, loss_func=loss, opt_func=partial(SGD, mom=0.9, wd=1e-3), **kw)
+
+# %% ../nbs/13_pdam.ipynb #pdam0142n
+def paper_lr(it: int, total: int, lr: float=2e-3, warmup: int=500, drop: float=0.75) -> float:
+    "CyC-PDAM's learning rate at global iteration `it` of `total`: linear warm-up over `warmup` iterations, ×0.1 from `drop`·total."
+    return lr * min(1., (it + 1) / max(1, warmup)) * (0.1 if it >= drop * total else 1.)
+
+class PaperSchedule(Callback):
+    "Set the learner's learning rate to `paper_lr` before every training batch."
+    order, run_valid = -4, False
+    def __init__(self, lr: float=2e-3, warmup: int=500, drop: float=0.75): self.lr, self.warmup, self.drop = lr, warmup, drop
+    def before_batch(self):
+        total = getattr(self.learn, 'iter_total', None) or self.learn.n_epoch * len(self.learn.dls.train)
+        self.learn.opt.set_hyper('lr', paper_lr(global_iter(self.learn), total, self.lr, self.warmup, self.drop))
+
+# %% ../nbs/13_pdam.ipynb #pdam0142s
+@torch.no_grad()
+def predict_maskrcnn(model: MaskRCNNSegmenter, ds: NucleiSet, score: float=0.5, bs: int=8) -> dict:
+    "Foreground probabilities and instance maps (detections ≥ `score`, masks at 0.5, overlaps to the higher score) of a `MaskRCNNSegmenter` on `ds`."
+    net, was = model.net, model.training; net.eval()
+    dev, probs, inst = next(net.parameters()).device, [], []
+    for i in range(0, len(ds), bs):
+        x = torch.from_numpy(np.ascontiguousarray(ds.images[i:i + bs])).permute(0, 3, 1, 2).float().div(255).to(dev)
+        for d in net(list(x)):
+            m = d['masks'][d['scores'] >= score][:, 0]                                   # by descending score
+            fg = m > 0.5
+            lab = torch.where(fg.any(0), fg.float().argmax(0) + 1, 0) if len(m) else torch.zeros(x.shape[-2:], dtype=torch.long, device=dev)
+            inst.append(relabel(lab.cpu().numpy().astype(np.int32))); probs.append((m.amax(0) if len(m) else torch.zeros_like(x[0, 0])).cpu().numpy())
+    net.train(was)
+    return dict(probs=np.stack(probs), instances=np.stack(inst))
+
+def evaluate_maskrcnn(model: MaskRCNNSegmenter, ds: NucleiSet) -> dict:
+    "`pdam_scores` of a `MaskRCNNSegmenter`'s instances on labelled `ds`."
+    return pdam_scores(ds.labels, predict_maskrcnn(model, ds)['instances'])
+
+PDAM_MASKRCNN = Family('pdam-maskrcnn', paired_dls, maskrcnn_learner, evaluate_maskrcnn, predict_maskrcnn, target_prefix='')

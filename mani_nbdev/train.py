@@ -610,8 +610,13 @@ def _branch(family, dls, cbs, lr, precision, label, model_kw) -> Learner:
 def run_branches(source: NucleiSet, target: NucleiSet, methods='mani', family: Family|None=None, phases=(300,), warmup: int=150,
                  bs: int=4, lr: float=1e-3, seed: int=0, split_seed: int|None=None, iters_per_epoch: int|None=50, progress: bool=True,
                  select: str='last', diagnose: bool=False, device=None, precision: str='fp32', ckpt_dir: str|Path|None=None,
-                 info: dict|None=None, model_kw: dict|None=None, **method_kw) -> tuple:
+                 info: dict|None=None, model_kw: dict|None=None, distributed: bool=False, **method_kw) -> tuple:
     "Train `methods` (names or `(label, name, kwargs)`) of `family` from one shared warm-up; returns `(learners, wide results)`."
+    if distributed:                      # data-parallel on torchrun's ranks: `mani_nbdev.distributed` (06b) wraps this runner
+        return resolve('mani_nbdev.distributed:distributed_branches')(
+            source, target, methods, family, phases=phases, warmup=warmup, bs=bs, lr=lr, seed=seed, split_seed=split_seed,
+            iters_per_epoch=iters_per_epoch, progress=progress, select=select, diagnose=diagnose, device=device, precision=precision,
+            ckpt_dir=ckpt_dir, info=info, model_kw=model_kw, **method_kw)
     family, phases = family or UNET, list(phases)
     methods = [method_spec(m) for m in ([methods] if isinstance(methods, str) else methods)]
     for _, m, kw in methods: method_callbacks(m, **{**method_kw, **kw})                   # fail early on unknown names
@@ -656,12 +661,12 @@ def run_branches(source: NucleiSet, target: NucleiSet, methods='mani', family: F
 def train_uda(source: NucleiSet, target: NucleiSet, methods='mani', iters: int=300, warmup: int=150, bs: int=4,
               lr: float=1e-3, width: int=16, depth: int=3, seed: int=0, split_seed: int|None=None, iters_per_epoch: int=50,
               progress: bool=True, select: str='last', diagnose: bool=False, device=None, precision: str='fp32',
-              ckpt_dir: str|Path|None=None, **method_kw) -> tuple:
+              ckpt_dir: str|Path|None=None, distributed: bool=False, **method_kw) -> tuple:
     "Train UDA `methods` (a name, or names / `(label, name, kwargs)` sharing one warm-up) from labelled `source` to unlabelled `target`; returns `(learners, results)`."
     return run_branches(source, target, methods, UNET, phases=(iters,), warmup=warmup, bs=bs, lr=lr, seed=seed, split_seed=split_seed,
                         iters_per_epoch=iters_per_epoch, progress=progress, select=select, diagnose=diagnose, device=device,
                         precision=precision, ckpt_dir=ckpt_dir, info=dict(iters=iters, warmup=warmup),
-                        model_kw=dict(width=width, depth=depth), **method_kw)
+                        model_kw=dict(width=width, depth=depth), distributed=distributed, **method_kw)
 
 # %% ../nbs/06_train.ipynb #c77c6b40
 MODEL_BUILDERS = {'SegProjNet': SegProjNet, 'HoVerNet': 'mani_nbdev.hovernet:HoVerNet'}

@@ -89,7 +89,8 @@ def _train(args) -> int:
     t0 = time.time()
     learners, res = train_uda(src, tgt, args.method, iters=plan['iters'], warmup=plan['warmup'], bs=sc.bs, lr=plan['lr'],
                               width=sc.width, depth=sc.depth, seed=args.seed, progress=not args.quiet, device=plan['device'],
-                              precision=args.precision, ckpt_dir=out/'checkpoints')
+                              precision=args.precision, ckpt_dir=out/'checkpoints', distributed=args.distributed)
+    if args.distributed and int(os.environ.get('RANK', '0')): return 0         # rank 0 reports and writes the outputs
     model = learners[args.method].model
     r = res.iloc[0].to_dict(); r['seconds'] = round(time.time() - t0, 1); r['scale'] = sc.name
     print(f"target {tgt.name}: Dice {r['target_dice']:.3f}  IoU {r['target_iou']:.3f}   (source {src.name}: Dice {r['source_dice']:.3f})")
@@ -174,6 +175,8 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument('--device', default='auto', help='auto (GPU if any), cpu, cuda, cuda:N, mps')
     t.add_argument('--precision', default='fp32', choices=['fp32', 'bf16', 'fp16'], help='mixed precision (autocast) on the device')
     t.add_argument('--out', default='mani-nbdev-train'); t.add_argument('--resume', metavar='DIR', help='continue the run saved in DIR')
+    t.add_argument('--distributed', action='store_true',
+                   help='data-parallel on the ranks torchrun starts: torchrun --nproc_per_node N -m mani_nbdev.cli train --distributed ...')
     t.add_argument('--quiet', action='store_true'); t.set_defaults(func=_train)
     q = sub.add_parser('predict', help='segment your own images with a model saved by `train`')
     q.add_argument('--model', required=True); q.add_argument('--images', required=True, help='an image file or a folder of images')

@@ -66,7 +66,7 @@ class PairedTiles(torch.utils.data.Dataset):
         s, t = self.src[i], self.tgt[i]
         return (self.xs[s], self.ys[s], self.xt[t]) + ((self.yt[t],) if self.yt is not None else ())
 
-# %% ../nbs/04_pairing.ipynb #f4e6558e
+# %% ../nbs/04_pairing.ipynb #fa333ad3
 @patch
 def new_empty(self: PairedTiles) -> PairedTiles:
     "An empty copy (no tiles, no pairs), for `learn.export`."
@@ -105,7 +105,7 @@ class PairedAugment:
         xt, yt = flip_rotate(b[2], b[3] if len(b) > 3 else None, **self.kwargs)
         return (xs, ys, xt) + ((yt,) if len(b) > 3 else ())
 
-# %% ../nbs/04_pairing.ipynb #44d69539
+# %% ../nbs/04_pairing.ipynb #d64c2158
 class AugmentBatch:
     "`after_batch` of the paired loader: uint8 → float (`to_float`), then `aug` (picklable, unlike a lambda)."
     def __init__(self, aug: PairedAugment): self.aug = aug
@@ -198,7 +198,7 @@ def show_results(self: LabelledDL, b: tuple, out: torch.Tensor, max_n: int=8, fi
     rows = [[_overlay(x, y, o) for x, y, o in zip(b[0][:max_n], b[1][:max_n], out[:max_n])]]
     return _show_rows(rows, ['label (green), prediction (magenta)'], figsize_per)
 
-# %% ../nbs/04_pairing.ipynb #5f3854ce
+# %% ../nbs/04_pairing.ipynb #06d1605a
 class TileList(list):
     "A list of labelled tiles `(x, y)` that fastai can empty (`new_empty`) for `learn.export`."
     def new_empty(self) -> TileList: return type(self)()

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06a_jobs.ipynb #24684112
 from __future__ import annotations
-import os, json, hashlib, importlib, math, time, warnings, shutil, threading, tempfile
+import os, json, hashlib, importlib, math, time, warnings, shutil, threading, tempfile, socket
 from functools import lru_cache
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,7 +156,7 @@ def _sha(p: Path) -> str: return hashlib.sha256(p.read_bytes()).hexdigest()
 
 def save_output(out: dict, folder: str|Path, key: str='') -> Path:
     "Write a job output (DataFrames; nested dicts of arrays, numbers, strings) to `folder` as CSV + NPZ + JSON, atomically."
-    folder = Path(folder); tmp = folder.with_name(f'.{folder.name}.{os.getpid()}.tmp')
+    folder = Path(folder); tmp = folder.with_name(f'.{folder.name}.{socket.gethostname()}.{os.getpid()}.tmp')   # unique on a shared folder
     shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir(parents=True)
     frames = {k: v for k, v in out.items() if isinstance(v, pd.DataFrame)}
     for k, v in frames.items(): v.to_csv(tmp/f'{k}.csv', index=False)

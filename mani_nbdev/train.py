@@ -20,7 +20,7 @@ from fastai.callback.core import Callback, CancelFitException
 from fastai.callback.fp16 import MixedPrecision, AMPMode
 import fastai.callback.schedule                       # `fit_one_cycle` and `lr_find` on every learner made here
 from fastai.optimizer import Adam
-from fastai.torch_core import set_seed, default_device
+from fastai.torch_core import set_seed, default_device, rank_distrib, num_distrib
 from .data import NucleiSet, split_set, split_indices
 from .models import SegProjNet
 from .mi import ConcatCritic, mani_mi_loss
@@ -631,7 +631,7 @@ def run_branches(source: NucleiSet, target: NucleiSet, methods='mani', family: F
     method_kw['diagnose'] = diagnose
     ck = Path(ckpt_dir) if ckpt_dir else None
     fp = json.dumps(dict(family=family.name, source=[source.name, len(source)], target=[target.name, len(target)], methods=[m[0] for m in methods],
-                         phases=phases, warmup=warmup, bs=bs, lr=lr, seed=seed, split=ss, kw=sorted(method_kw)), default=str)
+                         phases=phases, warmup=warmup, bs=bs, lr=lr, seed=seed, split=ss, kw=sorted(method_kw), ranks=num_distrib() or 1), default=str)
     warm = None
     if warmup and len(methods) > 1:                                                     # step 1 once, shared by every method
         done = _resume_state(ck/'warm-up.done.pt', fp) if ck else None
@@ -640,7 +640,7 @@ def run_branches(source: NucleiSet, target: NucleiSet, methods='mani', family: F
             part = _resume_state(ck/'warm-up.pt', fp) if ck else None
             train_phases(wl, family, phases, part['iter'] if part else 0, warmup, progress, part, ck/'warm-up.pt' if ck else None, fingerprint=fp)
             done = snapshot(wl)
-            if ck: save_checkpoint(dict(done, fingerprint=fp), ck/'warm-up.done.pt')
+            if ck and not rank_distrib(): save_checkpoint(dict(done, fingerprint=fp), ck/'warm-up.done.pt')     # rank 0 writes
         warm = done
     learners, rows = {}, []
     for label, m, kw in methods:

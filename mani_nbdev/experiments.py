@@ -226,6 +226,7 @@ REPRODUCTIONS = {
     'selfens': ReproSpec('mani_nbdev.selfens:plan_selfens', paper='mani_nbdev.selfens:SELFENS_PAPER_RESULTS'),
     'mani-instance': ReproSpec('mani_nbdev.hovernet:plan_instance', metric='pq'),
     'udavae': ReproSpec('mani_nbdev.udavae:plan_udavae', paper='mani_nbdev.udavae:UDAVAE_PAPER_RESULTS', report='mani_nbdev.udavae:save_udavae'),
+    'pdam': ReproSpec('mani_nbdev.pdam:plan_pdam', metric='aji', paper='mani_nbdev.pdam:PDAM_PAPER_RESULTS'),
 }
 
 # %% ../nbs/11_experiments.ipynb #e0bb7465

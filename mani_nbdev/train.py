@@ -395,6 +395,12 @@ register_method('selfens w/o CRF', 'mani_nbdev.selfens:selfens_callbacks', (), '
 register_method('SelfEnsemblingUDA', 'mani_nbdev.selfens:selfens_callbacks', ('mani:1', 'selfens:1'), 'Li et al. 2021')
 register_method('SelfEnsemblingUDA+MaNi', 'mani_nbdev.selfens:selfens_callbacks', (), 'self-ensembling with MaNi as its target pass', mani=True)
 # (later chapters: CyC-PDAM and UDA-VAE register their methods below)
+_PD = 'mani_nbdev.pdam:pdam_callbacks'
+register_method('CyCADA', 'mani_nbdev.pdam:cycada_callbacks', ('pdam:3',), 'CyCADA on an instance segmenter: image- and instance-level discriminators')
+register_method('CyC-PDAM', _PD, ('pdam:3', 'pdam:4'), 'CyC-PDAM (Liu et al. 2020): image-, semantic- and instance-level discriminators, task re-weighting')
+register_method('CyC-PDAM w/o NI', _PD, ('pdam:4',), 'CyC-PDAM trained on translations that were not inpainted')
+register_method('CyC-PDAM w/o TR', _PD, ('pdam:4',), 'CyC-PDAM without task re-weighting', reweight=False)
+register_method('CyC-PDAM w/o SEM', _PD, ('pdam:4',), 'CyC-PDAM without the semantic branch', semantic=False)
 _UV, _UV_T = 'mani_nbdev.udavae:udavae_callbacks', ('udavae:1', 'udavae:2', 'udavae:3', 'udavae:ablation')
 register_method('UDA-VAE', _UV, _UV_T, 'UDA-VAE (Wu & Zhuang 2021): variational UNet, reconstruction, KL, posterior discrepancy')
 register_method('UDA-VAE++', _UV, _UV_T, 'UDA-VAE++ (Lu et al. 2022): + sequential reparameterisation, attention, structure MI', sequential=True, attention=True, mi=True)

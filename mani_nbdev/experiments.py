@@ -93,13 +93,15 @@ def plan_mani(scale: str='tiny', seeds=None, data_root: str|None=None, part: str
     it = lambda ms: planned_iters(job_kw.get('iters', sc.iters), job_kw.get('warmup', sc.warmup), len(ms))
     job = lambda src, tgt, seed, ms, tag, diagnose: Job('mani_nbdev.jobs:uda_job', dict(
         source=src, target=tgt, seed=seed, scale=sc.name, methods=list(ms), data_root=data_root, diagnose=diagnose, **job_kw), tag, it(ms))
+    t1 = list(shifts or _T1) if part in ('all', 'table1') else []
+    abl = list(shifts or ABLATION_SHIFTS) if part in ('all', 'ablations') else []
     jobs = []
     for seed in (sc.seeds if seeds is None else seeds):
-        if part in ('all', 'table1'):
-            jobs += [job(s, t, seed, methods or table1_methods(), f'mani-t1-{s}-{t}', False) for s, t in (shifts or _T1)]
-        if part in ('all', 'ablations'):
-            jobs += [job(s, t, seed, list(methods or TABLE1_METHODS) + MANI_VARIANTS, f'mani-abl-{s}-{t}', True) for s, t in (shifts or ABLATION_SHIFTS)]
-            if real and sc.data == 'synthetic': jobs.append(job(*REAL_SHIFT, seed, methods or TABLE1_METHODS, 'mani-real', True))
+        # a shift both parts need is one job: Table 1's methods and the variants branch from one warm-up
+        jobs += [job(s, t, seed, methods or table1_methods(), f'mani-t1-{s}-{t}', False) for s, t in t1 if (s, t) not in abl]
+        jobs += [job(s, t, seed, list(methods or (table1_methods() if (s, t) in t1 else TABLE1_METHODS)) + MANI_VARIANTS,
+                     f'mani-abl-{s}-{t}', True) for s, t in abl]
+        if abl and real and sc.data == 'synthetic': jobs.append(job(*REAL_SHIFT, seed, methods or TABLE1_METHODS, 'mani-real', True))
     return jobs
 
 # %% ../nbs/11_experiments.ipynb #92bd8765

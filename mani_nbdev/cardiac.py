@@ -383,29 +383,27 @@ def _nii_files(path: Path, pattern: str) -> dict:
         if m and not any(p.startswith(('.', '__MACOSX')) for p in f.relative_to(path).parts): out.setdefault(m.group(1), f)
     return out
 
-def mscmrseg_items(path: str|Path, sequences=('C0', 'LGE', 'T2')) -> list:
-    "MS-CMRSeg volumes under `path` as `datasets.Item`s (image, manual label or None, meta with patient and sequence)."
+def _volume_items(path: str|Path, groups, image: str, label: str, key: str, layout: str, files: str) -> list:
+    "`datasets.Item`s of the volumes under `path` whose names match `image`/`label` (formatted with each of `groups`), meta `key`."
     from mani_nbdev.datasets import Item
     path = Path(path)
-    if not path.is_dir(): raise FileNotFoundError(f"{path}: folder not found (expected C0LET2_nii45_for_challenge19/c0t2lge/patientN_C0.nii.gz ...)")
+    if not path.is_dir(): raise FileNotFoundError(f"{path}: folder not found (expected {layout} ...)")
     items = []
-    for seq in sequences:
-        ims, gts = _nii_files(path, rf'patient(\d+)_{seq}'), _nii_files(path, rf'patient(\d+)_{seq}_manual')
-        items += [Item(ims[p], gts.get(p), dict(patient=int(p), sequence=seq)) for p in sorted(ims, key=int)]
-    if not items: raise FileNotFoundError(f"{path}: no patientN_{{C0,LGE,T2}}.nii.gz files")
+    for g in groups:
+        ims, gts = _nii_files(path, image.format(g)), _nii_files(path, label.format(g))
+        items += [Item(ims[p], gts.get(p), {'patient': int(p), key: g}) for p in sorted(ims, key=int)]
+    if not items: raise FileNotFoundError(f"{path}: no {files} files")
     return items
+
+def mscmrseg_items(path: str|Path, sequences=('C0', 'LGE', 'T2')) -> list:
+    "MS-CMRSeg volumes under `path` as `datasets.Item`s (image, manual label or None, meta with patient and sequence)."
+    return _volume_items(path, sequences, r'patient(\d+)_{}', r'patient(\d+)_{}_manual', 'sequence',
+                         'C0LET2_nii45_for_challenge19/c0t2lge/patientN_C0.nii.gz', 'patientN_{C0,LGE,T2}.nii.gz')
 
 def mmwhs_items(path: str|Path, modalities=('ct', 'mr')) -> list:
     "MM-WHS training volumes under `path` as `datasets.Item`s (image, label or None, meta with patient and modality)."
-    from mani_nbdev.datasets import Item
-    path = Path(path)
-    if not path.is_dir(): raise FileNotFoundError(f"{path}: folder not found (expected ct_train/ct_train_10NN_image.nii.gz ...)")
-    items = []
-    for mod in modalities:
-        ims, gts = _nii_files(path, rf'{mod}_train_(\d+)_image'), _nii_files(path, rf'{mod}_train_(\d+)_label')
-        items += [Item(ims[p], gts.get(p), dict(patient=int(p), modality=mod)) for p in sorted(ims, key=int)]
-    if not items: raise FileNotFoundError(f"{path}: no {{ct,mr}}_train_NNNN_image.nii.gz files")
-    return items
+    return _volume_items(path, modalities, r'{}_train_(\d+)_image', r'{}_train_(\d+)_label', 'modality',
+                         'ct_train/ct_train_10NN_image.nii.gz', '{ct,mr}_train_NNNN_image.nii.gz')
 
 # %% ../nbs/03a_cardiac.ipynb #3c95556a
 def load_volume_item(it, mapping: dict|None=None, ignore=()) -> tuple:

@@ -8,30 +8,24 @@ import argparse, json, math, sys, time, warnings, os
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['IMAGE_SUFFIXES', 'positive_int', 'non_negative_int', 'positive_float', 'writable_dir', 'parse_device', 'parser',
+__all__ = ['positive_int', 'non_negative_int', 'positive_float', 'IMAGE_SUFFIXES', 'writable_dir', 'parse_device', 'parser',
            'main']
 
 # %% ../nbs/12_cli.ipynb #f9378447
-def positive_int(s: str) -> int:
-    "An integer >= 1 (argparse type)."
-    try: v = int(s)
-    except ValueError: raise argparse.ArgumentTypeError(f"expected an integer, got {s!r}") from None
-    if v < 1: raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
-    return v
+def _checked(cast, ok, expected: str, bound: str, name: str, doc: str):
+    "An argparse type named `name`: `cast(s)`, refused with one line when it fails or `ok(value)` is false."
+    def check(s: str):
+        try: v = cast(s)
+        except ValueError: raise argparse.ArgumentTypeError(f"expected {expected}, got {s!r}") from None
+        if not ok(v): raise argparse.ArgumentTypeError(f"must be {bound}, got {s.strip()}")
+        return v
+    check.__name__ = check.__qualname__ = name; check.__doc__ = doc
+    return check
 
-def non_negative_int(s: str) -> int:
-    "An integer >= 0 (argparse type)."
-    try: v = int(s)
-    except ValueError: raise argparse.ArgumentTypeError(f"expected an integer, got {s!r}") from None
-    if v < 0: raise argparse.ArgumentTypeError(f"must be >= 0, got {v}")
-    return v
-
-def positive_float(s: str) -> float:
-    "A finite number > 0 (argparse type)."
-    try: v = float(s)
-    except ValueError: raise argparse.ArgumentTypeError(f"expected a number, got {s!r}") from None
-    if not math.isfinite(v) or v <= 0: raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {s}")
-    return v
+positive_int = _checked(int, lambda v: v >= 1, 'an integer', '>= 1', 'positive_int', "An integer >= 1 (argparse type).")
+non_negative_int = _checked(int, lambda v: v >= 0, 'an integer', '>= 0', 'non_negative_int', "An integer >= 0 (argparse type).")
+positive_float = _checked(float, lambda v: math.isfinite(v) and v > 0, 'a number', 'a finite number > 0', 'positive_float',
+                          "A finite number > 0 (argparse type).")
 
 # %% ../nbs/12_cli.ipynb #2cad3793
 def writable_dir(path: str|Path, fresh_for: str|None=None) -> Path:

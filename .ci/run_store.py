@@ -6,6 +6,9 @@ Stops at the first failing cell and leaves the notebook untouched then. Usage:
     python .ci/run_store.py nbs/90_bench_mi.ipynb [--slow] [--cuda]
 """
 import os, re, sys
+# library deprecation notices (fastai importing torch.jit.script under torch 2.14) are not results: keep them out of stored outputs
+os.environ.setdefault("PYTHONWARNINGS", "ignore::FutureWarning")          # for the worker processes notebooks start
+import warnings; warnings.filterwarnings("ignore", category=FutureWarning)   # for this process, where the cells run
 from pathlib import Path
 from execnb.nbio import read_nb, write_nb
 from execnb.shell import CaptureShell

@@ -8,7 +8,7 @@ NBS = Path(__file__).resolve().parent.parent/'nbs'
 NOTEBOOKS = sorted(p for p in NBS.glob('*.ipynb') if not p.name.startswith('_'))
 SKIPPED = re.compile(r'^\s*#\s*\|\s*(slow|cuda|eval:\s*false|hide)\b', re.M)
 PLOTS = re.compile(r'\b(plt\.(subplots|figure|imshow|plot|bar|hist|scatter)|\.imshow\(|show_batch\(|show_results\(|plot_\w*\(|\.plot\()')
-NOISE = re.compile(r'█|<progress|\d+/\d+ \[\d\d:\d\d|cache hit|from the run cache|read from cache', re.I)
+NOISE = re.compile(r'█|<progress|\d+/\d+ \[\d\d:\d\d|cache hit|from the run cache|read from cache|\w+Warning: ', re.I)
 
 def cells(p: Path) -> list: return [c for c in json.loads(p.read_text())['cells'] if c['cell_type'] == 'code']
 def src(c) -> str: return ''.join(c['source'])

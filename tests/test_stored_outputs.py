@@ -34,3 +34,10 @@ def test_figures_and_docs_are_stored(nb):
 def test_no_progress_bars_or_cache_messages(nb):
     bad = [src(c)[:80] for c in cells(nb) if NOISE.search(text(c))]
     assert not bad, bad
+
+@pytest.mark.parametrize('nb', NOTEBOOKS, ids=lambda p: p.name)
+def test_a_chapter_that_plots_shows_a_picture(nb):
+    "Even where every plotting cell is slow or a closed API test, the chapter stores at least one figure."
+    cs = cells(nb)
+    if any(PLOTS.search(src(c)) and not re.search(r'^\s*(def|class) |^\s*#\s*\|\s*export', src(c), re.M) for c in cs):
+        assert any('image/png' in kinds(c) for c in cs), nb.name

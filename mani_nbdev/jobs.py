@@ -6,6 +6,7 @@
 from __future__ import annotations
 import os, json, hashlib, importlib, math, time, warnings, shutil, threading, tempfile, socket
 from functools import lru_cache
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -17,10 +18,10 @@ from .synth import synth_domain, PRESETS
 from .train import train_uda, predict_probs, resolve
 
 # %% auto #0
-__all__ = ['SCALES', 'PAPER_LR', 'CODE_LR', 'REAL_SHIFT', 'DOMAIN_NAMES', 'RESULT_COLS', 'UNET_METRICS', 'PROGRESS_ENV', 'Scale',
-           'get_scale', 'planned_iters', 'scale_config', 'load_domain', 'tidy', 'collect_job', 'uda_job',
-           'code_version', 'save_output', 'load_output', 'cache_key', 'cached', 'Job', 'run_jobs', 'check_job_data',
-           'summarise', 'paired_effect']
+__all__ = ['SCALES', 'PAPER_LR', 'CODE_LR', 'REAL_SHIFT', 'DOMAIN_NAMES', 'RESULT_COLS', 'UNET_METRICS', 'PROGRESS_ENV',
+           'WORKER_WARNINGS', 'Scale', 'get_scale', 'planned_iters', 'scale_config', 'load_domain', 'tidy',
+           'collect_job', 'uda_job', 'code_version', 'save_output', 'load_output', 'cache_key', 'cached', 'Job',
+           'run_jobs', 'check_job_data', 'summarise', 'paired_effect']
 
 # %% ../nbs/06a_jobs.ipynb #0e7e9c98
 @dataclass(frozen=True)
@@ -291,8 +292,20 @@ def _parallel(jobs, todo, pb, workers, backend, scheduler, out):
         return
     if backend == 'ray':
         from ray.util.joblib import register_ray; register_ray()
-    with parallel_config(backend):
+    with parallel_config(backend), _worker_env():
         yield from Parallel(n_jobs=workers, return_as='generator')(calls)
+
+WORKER_WARNINGS = 'ignore:`torch.jit.script` is deprecated:FutureWarning'   # torch's notice, raised when a worker imports fastai
+
+@contextmanager
+def _worker_env():
+    "Worker processes started inside this block ignore `WORKER_WARNINGS` (it would print once per worker at import)."
+    old = os.environ.get('PYTHONWARNINGS')
+    os.environ['PYTHONWARNINGS'] = ','.join(filter(None, [old, WORKER_WARNINGS]))
+    try: yield
+    finally:
+        if old is None: os.environ.pop('PYTHONWARNINGS')
+        else: os.environ['PYTHONWARNINGS'] = old
 
 # %% ../nbs/06a_jobs.ipynb #0a009314
 def check_job_data(jobs: list, data_root: str|None=None) -> None:

@@ -4,7 +4,7 @@ Each test reproduces what a demanding user tried and asserts the loud, clear beh
 wrong answer. A few bad inputs that were already handled well are kept at the end, so none of them returns.
 Everything is offline: downloads go to servers on 127.0.0.1 (one that serves files, one that never answers).
 """
-import hashlib, http.server, io, socket, threading, time, zipfile
+import hashlib, io, socket, threading, time, zipfile
 from pathlib import Path
 from types import SimpleNamespace
 import numpy as np
@@ -19,31 +19,13 @@ from mani_nbdev.data import NucleiSet, split_set, to_uint8_rgb, REAL_SAMPLES, fe
 from mani_nbdev.metrics import dice_per_image, iou_per_image, PerImageDice, binary_dice, object_f1_centroid, instance_metrics, pq
 from mani_nbdev.datasets import (DATASETS, check, data_main, decode_mask, download, fixture_labels, read_pairs,
                                  read_pannuke, verified_by, write_fixture)
+from servers import Server
 
 REPO = Path(__file__).resolve().parent.parent
 REAL = REPO/'nbs'/'data'/'real'
 
 
 # ------------------------------------------------------------------------------------------------ helpers
-class Server:
-    "Serve `files` (name -> bytes) on 127.0.0.1; `log` records the names asked for."
-    def __init__(self, files):
-        self.files, self.log = dict(files), []
-        srv = self
-        class H(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                name = self.path.lstrip('/'); srv.log.append(name)
-                if name not in srv.files: return self.send_error(404)
-                self.send_response(200); self.send_header('Content-Length', str(len(srv.files[name]))); self.end_headers()
-                self.wfile.write(srv.files[name])
-            def log_message(self, *a): pass
-        self.httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)
-        self.url = f'http://127.0.0.1:{self.httpd.server_address[1]}'
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-    def __enter__(self): return self
-    def __exit__(self, *a): self.httpd.shutdown(); self.httpd.server_close()
-
-
 class Silent:
     "A mirror that accepts every connection and never answers (the issue's 245 s of silence)."
     def __init__(self):

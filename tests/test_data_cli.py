@@ -3,10 +3,11 @@
 Every dataset is written as a tiny fixture in its own on-disk format (`write_fixture`); downloads go to a
 local HTTP server on 127.0.0.1, never to the network. (The bad inputs of issue 15 are in test_bad_inputs_data.py.)
 """
-import argparse, hashlib, http.server, io, re, subprocess, sys, threading, zipfile
+import argparse, hashlib, io, subprocess, sys, zipfile
 from pathlib import Path
 import pytest
 from mani_nbdev.datasets import DATASETS, add_data_commands, data_main, write_fixture
+from servers import Server
 
 REPO = Path(__file__).resolve().parent.parent
 NUCLEI = ['tnbc', 'kirc', 'tcia', 'consep', 'pannuke', 'bbbc039', 'monuseg']
@@ -23,32 +24,6 @@ def fixtures(tmp_path_factory):
     root = tmp_path_factory.mktemp('datasets')
     for n in NUCLEI: write_fixture(n, root)
     return root
-
-
-class Server:
-    "Serve `files` (name -> bytes) on 127.0.0.1 with HTTP Range support; the first response of each name in `cut` stops half-way."
-    def __init__(self, files, cut=()):
-        self.files, self.cut, self.log = dict(files), set(cut), []
-        srv = self
-        class H(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                name, rng = self.path.lstrip('/'), self.headers.get('Range')
-                srv.log.append((name, rng))
-                if name not in srv.files: return self.send_error(404)
-                data = srv.files[name]
-                start = int(re.match(r'bytes=(\d+)-', rng).group(1)) if rng else 0
-                self.send_response(206 if rng else 200)
-                if rng: self.send_header('Content-Range', f'bytes {start}-{len(data) - 1}/{len(data)}')
-                self.send_header('Content-Length', str(len(data) - start)); self.end_headers()
-                body = data[start:]
-                if name in srv.cut: srv.cut.discard(name); body = body[:len(body) // 2]
-                self.wfile.write(body)
-            def log_message(self, *a): pass
-        self.httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)
-        self.url = f'http://127.0.0.1:{self.httpd.server_address[1]}'
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-    def __enter__(self): return self
-    def __exit__(self, *a): self.httpd.shutdown(); self.httpd.server_close()
 
 
 def zip_of(folder: Path, prefix: str) -> bytes:
@@ -128,7 +103,7 @@ def test_download_from_local_server_retries_and_unpacks(tmp_path, capsys, monkey
     with Server(files, cut={'images.zip'}) as srv, pytest.warns(UserWarning, match='skipped 1 macOS'):
         rc, out = run(['data', 'download', 'bbbc039', '--root', str(tmp_path / 'dl'), '--mirror', srv.url, '--quiet'], capsys)
         assert rc == 0, out
-        assert [r for r in srv.log if r[0] == 'images.zip'] == [('images.zip', None)] * 2    # the broken transfer was retried
+        assert [r for r in srv.requests if r[0] == 'images.zip'] == [('images.zip', None)] * 2    # the broken transfer was retried
     dest = tmp_path / 'dl/bbbc039'
     assert sorted(p.name for p in dest.iterdir()) == ['images', 'masks', 'metadata']    # archives removed, no __MACOSX
     rc, out = run(['data', 'check', 'bbbc039', '--root', str(tmp_path / 'dl')], capsys)

@@ -246,6 +246,7 @@ class _Progress:
         if show:
             from fastprogress.fastprogress import progress_bar
             self.bar = progress_bar(range(self.total or self.n_jobs), leave=True)
+            self.bar.update(0)                 # fastprogress starts its clock at 0; a resumed run's first count is not 0
     def iters(self) -> int: return sum(f.stat().st_size for f in self.files if f.exists())
     def update(self):
         if self.bar is None: return

@@ -122,8 +122,19 @@ def test_reproduce_keeps_finished_jobs_and_resumes(tmp_path):
     from mani_nbdev.experiments import plan_mani
     n_jobs = len(plan_mani(seeds=[0]))                                # the jobs of the main job's plan, one seed
     assert 1 <= len(kept) < n_jobs
-    r = subprocess.run([sys.executable, '-c', code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
-    assert r.returncode == 0, r.stderr[-2000:]
+    r = subprocess.run([sys.executable, '-c', code.replace('progress=False', 'progress=True')], cwd=tmp_path, env=env,
+                       capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0 and 'Traceback' not in r.stderr, r.stderr[-2000:]   # the bar starts from the finished jobs' iterations
     after = {d.name: (d/'manifest.json').stat().st_mtime for d in (out/'jobs').iterdir()}
     assert len(after) == n_jobs and all(after[k] == v for k, v in kept.items())   # finished jobs were read back, not retrained
     assert set(pd.read_csv(out/'results.csv').method) >= {'source-only', 'target-stats', 'mani'}
+
+
+def test_progress_bar_starts_from_finished_jobs(tmp_path, capsys):
+    "A resumed run's bar starts at the finished jobs' iterations (its first count is not 0: fastprogress's thread used to die there)."
+    from mani_nbdev.jobs import Job, _Progress
+    pb = _Progress([Job('m:f', {}, 'a', 10), Job('m:f', {}, 'b', 10)], tmp_path, True)
+    pb.files[0].write_bytes(b'.' * 10); pb.done_jobs = 1
+    pb.update()                                        # raised AttributeError ('wait_for') before the bar's first count at 0
+    out = capsys.readouterr().out
+    assert '[10/20' in out and '1/2 jobs' in out

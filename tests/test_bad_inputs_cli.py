@@ -87,7 +87,9 @@ def _wait_for(path: Path, proc, timeout=300):
         assert time.time() - t0 < timeout; time.sleep(0.2)
 
 def test_ctrl_c_is_a_short_message(tmp_path):
-    p = subprocess.Popen([str(EXE), *_train_args(tmp_path)], cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    "Ctrl-C mid-run: exit 130 and one short line. The run is long (3,000 iterations) so that the signal lands before it ends."
+    args = [a if a != '150' else '3000' for a in _train_args(tmp_path)]
+    p = subprocess.Popen([str(EXE), *args], cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _wait_for(tmp_path/'checkpoints'/'mani.pt', p)
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=120)

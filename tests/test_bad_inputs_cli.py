@@ -89,7 +89,10 @@ def _wait_for(path: Path, proc, timeout=300):
 def test_ctrl_c_is_a_short_message(tmp_path):
     "Ctrl-C mid-run: exit 130 and one short line. The run is long (3,000 iterations) so that the signal lands before it ends."
     args = [a if a != '150' else '3000' for a in _train_args(tmp_path)]
-    p = subprocess.Popen([str(EXE), *args], cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # a parent that ignores SIGINT (pytest-xdist's workers, a background job) passes that on to its children, and
+    # Python then installs no KeyboardInterrupt handler: give the command the disposition a terminal gives it
+    p = subprocess.Popen([str(EXE), *args], cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     _wait_for(tmp_path/'checkpoints'/'mani.pt', p)
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=120)

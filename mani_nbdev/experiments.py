@@ -186,15 +186,18 @@ Reproduction.plot_predictions = _plot_predictions
 # %% ../nbs/11_experiments.ipynb #43079ab2
 def markdown_report(rep: Reproduction) -> str:
     "Markdown summary of a reproduction: our headline metric (paper in brackets) and the methods' margins over the control."
+    n = rep.results.seed.nunique()
     parts = [f"# Reproduction `{rep.name}` at scale `{rep.scale}`\n",
-             f"`{rep.metric}`, mean over {rep.results.seed.nunique()} seeds; the paper's number in brackets. Last iterate, no target-label model selection.\n",
+             f"`{rep.metric}`, mean over {n} seed{'s' * (n != 1)}; the paper's number in brackets. Last iterate, no target-label model selection.\n",
              rep.table().to_markdown()]
     methods = [m for m in dict.fromkeys(rep.results.method) if m not in ('source-only', 'target-stats')]
     if 'target-stats' in set(rep.results.method) and methods:
         pe = pd.concat([paired_effect(rep.results, m, 'target-stats', rep.metric) for m in methods])
-        pe = pe[pe.source == 'mean over shifts'][['method', 'mean', 'ci_low', 'ci_high', 'n']].round(3)
+        pe = pe[pe.source == 'mean over shifts'][['method', 'mean'] + (['ci_low', 'ci_high'] if n > 1 else []) + ['n']].round(3)
         parts += [f"\nEach method minus the target-statistics control (paired by seed), `{rep.metric}`, mean over shifts:\n",
                   pe.to_markdown(index=False)]
+    if n < 2: parts.append("\nOne seed shows that every step runs; it cannot rank the methods (no interval). "
+                           "`mani-nbdev reproduce NAME --resume DIR` adds the scale's other seeds to this run, keeping the finished jobs.")
     parts.append(f"\nWall time: {rep.seconds:.0f} s.\n")
     return '\n'.join(parts)
 

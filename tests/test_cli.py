@@ -35,7 +35,7 @@ def test_bad_input_is_a_clear_error(tmp_path):
     assert r.returncode == 2 and 'unknown reproduction' in r.stderr
 
 def test_readme_main_job(tmp_path):
-    "The README's main job with one seed: `mani-nbdev reproduce mani --scale tiny --seeds 0 --out DIR` (CI's run cache holds seed 0 from `20_repro_mani`)."
+    "The README's main job: `mani-nbdev reproduce mani --scale tiny --seeds 0 --out DIR` (CI's run cache holds seed 0 from `20_repro_mani`)."
     args = ['reproduce', 'mani', '--scale', 'tiny', '--seeds', '0', '--out', str(tmp_path/'results'), '--quiet']
     r = mani(*args, timeout=1800)
     assert r.returncode == 0, r.stderr[-3000:]

@@ -197,7 +197,7 @@ def markdown_report(rep: Reproduction) -> str:
         parts += [f"\nEach method minus the target-statistics control (paired by seed), `{rep.metric}`, mean over shifts:\n",
                   pe.to_markdown(index=False)]
     if n < 2: parts.append("\nOne seed shows that every step runs; it cannot rank the methods (no interval). "
-                           "`mani-nbdev reproduce NAME --resume DIR` adds the scale's other seeds to this run, keeping the finished jobs.")
+                           f"`mani-nbdev reproduce {rep.name} --scale {rep.scale} --resume DIR` adds the scale's other seeds to this run, keeping the finished jobs.")
     parts.append(f"\nWall time: {rep.seconds:.0f} s.\n")
     return '\n'.join(parts)
 

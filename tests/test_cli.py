@@ -46,3 +46,4 @@ def test_readme_main_job(tmp_path):
         assert shifts <= set(map(tuple, res[res.method == m][['source', 'target']].drop_duplicates().values)), m
     assert res.value.between(0, 1).all()
     for f in ('results.md', 'target_dice.png', 'predictions.png'): assert (tmp_path/'results'/f).stat().st_size > 100
+    assert 'cannot rank the methods' in (tmp_path/'results'/'results.md').read_text()       # one seed: said, no interval
